@@ -1,0 +1,42 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { UsageError } from './errors.ts'
+
+/** What every `swarm <name>` module exports as `command`. */
+export interface Command {
+  /** one line for `swarm help` */
+  summary: string
+  /** the usage line(s), without the leading "swarm " */
+  usage: string
+  /** runs the command; resolves to the process exit code */
+  run: (argv: string[], io: CommandIO) => Promise<number>
+}
+
+/** Where a command writes; tests pass their own. */
+export interface CommandIO {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: NodeJS.ProcessEnv
+}
+
+export const processIO: CommandIO = {
+  stdout: (text) => { process.stdout.write(text) },
+  stderr: (text) => { process.stderr.write(text) },
+  env: process.env
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Flags every command accepts. */
+export const commonOptions = {
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' }
+} as const satisfies Options
+
+/** parseArgs with our rules: unknown flags are a usage error that names the flag. */
+export function parseFlags<O extends Options> (argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { ...commonOptions, ...options }, allowPositionals, strict: true })
+  } catch (err: any) {
+    throw new UsageError(String(err?.message ?? err).replace(/\. To specify a positional argument.*$/s, ''))
+  }
+}
