@@ -40,6 +40,8 @@ export interface Finding {
 export interface VerifiedFinding extends Finding {
   verified: boolean | null
   checks: ClaimCheck[]
+  /** evidence ids that name no tool call of this task (kept, not hidden) */
+  unknownEvidence?: string[]
 }
 
 /** One tool call an agent made, as kept in results and reports. */
