@@ -1,0 +1,115 @@
+/**
+ * The coordinator election of one job, as a small state machine with no timers and no
+ * I/O: the owner feeds it claims it hears and calls tick() periodically with the live
+ * members; tick() says when this peer should claim (or renew) the lease.
+ *
+ * Rule: the live member ranked first by rendezvous hash claims with epoch 1; the holder
+ * renews by gossip every renewMs; when a lease is not renewed for leaseMs, or its holder
+ * is seen dead, the remaining live members claim epoch+1 one after another, staggered
+ * by rank, so the next-ranked one that knows the job takes over. Higher epoch wins; on
+ * equal epochs the better-ranked peer wins.
+ */
+import { outranks, rankPeers } from './rendezvous.ts'
+
+export interface ElectionTiming {
+  /** a lease lapses when not renewed for this long, ms @default 3000 */
+  leaseMs: number
+  /** the holder renews this often, ms @default 1000 */
+  renewMs: number
+  /** extra wait per rank position before claiming a lapsed lease, ms @default 1000 */
+  staggerMs: number
+}
+
+export type ElectionState =
+  | { type: 'unclaimed', epoch: number, since: number }
+  | { type: 'held', epoch: number, coordinator: string, renewedAt: number, deadSince?: number }
+  | { type: 'leading', epoch: number, renewedAt: number }
+
+export type ClaimVerdict =
+  | { accepted: true, changed: boolean, steppedDown: boolean }
+  | { accepted: false, reason: 'stale-epoch' | 'lost-tie' }
+
+export type ElectionAction =
+  | { type: 'none' }
+  | { type: 'claim', epoch: number, takeover: boolean }
+  | { type: 'renew', epoch: number }
+
+export class JobElection {
+  state: ElectionState
+  private lastRenewSent = 0
+
+  constructor (
+    readonly jobId: string,
+    readonly self: string,
+    private readonly timing: ElectionTiming,
+    now: number,
+    epoch = 0
+  ) {
+    this.state = { type: 'unclaimed', epoch, since: now }
+  }
+
+  get epoch (): number { return this.state.epoch }
+
+  /** peerId of the current coordinator, if any */
+  get coordinator (): string | null {
+    if (this.state.type === 'leading') return this.self
+    if (this.state.type === 'held') return this.state.coordinator
+    return null
+  }
+
+  get leading (): boolean { return this.state.type === 'leading' }
+
+  /** Applies a job.claim (ours or another peer's). */
+  observeClaim (epoch: number, coordinator: string, now: number): ClaimVerdict {
+    const current = this.coordinator
+    if (epoch < this.state.epoch) return { accepted: false, reason: 'stale-epoch' }
+    if (epoch === this.state.epoch && current != null && current !== coordinator) {
+      if (!outranks(this.jobId, coordinator, current)) return { accepted: false, reason: 'lost-tie' }
+    }
+    const wasLeading = this.state.type === 'leading'
+    const changed = epoch !== this.state.epoch || current !== coordinator
+    if (coordinator === this.self) {
+      this.state = { type: 'leading', epoch, renewedAt: now }
+      if (changed) this.lastRenewSent = now
+    } else {
+      this.state = { type: 'held', epoch, coordinator, renewedAt: now }
+    }
+    return { accepted: true, changed, steppedDown: wasLeading && coordinator !== this.self }
+  }
+
+  /**
+   * Decides what this peer should do now. `alive` are the peerIds of live members
+   * (self included). The caller publishes the claim/renewal and feeds it back through
+   * observeClaim.
+   */
+  tick (now: number, alive: string[]): ElectionAction {
+    const s = this.state
+    if (s.type === 'leading') {
+      if (now - this.lastRenewSent >= this.timing.renewMs) {
+        this.lastRenewSent = now
+        return { type: 'renew', epoch: s.epoch }
+      }
+      return { type: 'none' }
+    }
+    let lapsedAt: number
+    let exclude: string | null = null
+    if (s.type === 'unclaimed') {
+      lapsedAt = s.since
+    } else {
+      exclude = s.coordinator
+      if (!alive.includes(s.coordinator)) {
+        s.deadSince ??= now
+        lapsedAt = Math.min(s.deadSince, s.renewedAt + this.timing.leaseMs)
+      } else {
+        s.deadSince = undefined
+        lapsedAt = s.renewedAt + this.timing.leaseMs
+      }
+    }
+    if (now < lapsedAt) return { type: 'none' }
+    const ranked = rankPeers(this.jobId, alive.filter(id => id !== exclude))
+    const rank = ranked.indexOf(this.self)
+    if (rank < 0) return { type: 'none' }
+    if (now < lapsedAt + rank * this.timing.staggerMs) return { type: 'none' }
+    return { type: 'claim', epoch: s.epoch + 1, takeover: s.type === 'held' }
+  }
+}

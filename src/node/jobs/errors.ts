@@ -1,0 +1,31 @@
+/** Errors of the jobs service. Tests check `name` and `code`, never the message. */
+export class JobsError extends Error {
+  readonly code: string
+
+  constructor (message: string, options: { code?: string, cause?: unknown } = {}) {
+    super(message, { cause: options.cause })
+    this.name = new.target.name
+    this.code = options.code ?? 'ERR_JOBS'
+  }
+}
+
+/** The job store could not read or write <home>/jobs. */
+export class JobStoreError extends JobsError {
+  constructor (message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_JOB_STORE', cause: options.cause })
+  }
+}
+
+/** A submitted job was rejected before it started (bad prompt, unknown target...). */
+export class JobRejectedError extends JobsError {
+  constructor (message: string, code = 'ERR_JOB_REJECTED') {
+    super(message, { code })
+  }
+}
+
+/** No such job in this peer's history. */
+export class JobNotFoundError extends JobsError {
+  constructor (jobId: string) {
+    super(`no job ${jobId} in this peer's history`, { code: 'ERR_JOB_NOT_FOUND' })
+  }
+}
