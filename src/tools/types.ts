@@ -22,6 +22,10 @@ export interface ToolResult<T = unknown> {
   error?: string
   /** true when `text` was cut at the output cap */
   truncated?: boolean
+  /** true when a list in `data` was cut at the item cap (e.g. top 200 mounts) */
+  dataTruncated?: boolean
+  /** present when ok is false: a stable code, e.g. ERR_PROGRAM_MISSING, ERR_TOOL_TIMEOUT */
+  code?: string
 }
 
 export interface ToolRunOptions {

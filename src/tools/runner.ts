@@ -1,0 +1,81 @@
+/**
+ * localToolRunner: the catalog for this machine behind the ToolRunner contract. Raw
+ * arguments (a model's JSON) are validated by each tool's zod schema before anything
+ * runs; every failure comes back as an `ok: false` result with a `code`.
+ */
+import { z } from 'zod'
+import { CATALOG } from './catalog.ts'
+import { defaultToolsConfig, type ToolsConfig } from './config.ts'
+import { ToolArgsError, ToolError, UnknownToolError } from './errors.ts'
+import { defineTool, machineComponents, type ToolComponents } from './tool.ts'
+import type { Platform, ToolDefinition, ToolResult, ToolRunner, ToolRunOptions } from './types.ts'
+
+/** Longest validation message passed back (a model reads it to fix its call). */
+const MAX_ARGS_ERROR_CHARS = 400
+
+export function currentPlatform (): Platform | undefined {
+  return process.platform === 'linux' || process.platform === 'darwin' ? process.platform : undefined
+}
+
+/** Every tool name of the catalog, whatever the platform. */
+export function toolNames (): string[] {
+  return CATALOG.map(t => t.name)
+}
+
+function failure (err: ToolError, ms = 0): ToolResult {
+  return { ok: false, data: null, text: '', exitCode: null, ms, error: err.message, code: err.code }
+}
+
+function describeIssues (error: z.ZodError): string {
+  const text = error.issues.map(i => `${i.path.length > 0 ? i.path.join('.') : 'arguments'}: ${i.message}`).join('; ')
+  return text.length > MAX_ARGS_ERROR_CHARS ? `${text.slice(0, MAX_ARGS_ERROR_CHARS)}…` : text
+}
+
+/** Models send an object, a JSON string of one, or nothing for a tool without arguments. */
+function normalizeArgs (raw: unknown): unknown {
+  if (raw == null || raw === '') return {}
+  if (typeof raw === 'string') {
+    try { return JSON.parse(raw) } catch (err) { throw new ToolArgsError('arguments are not valid JSON', err) }
+  }
+  return raw
+}
+
+export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), components: Partial<ToolComponents> = {}): ToolRunner {
+  const platform = components.platform ?? currentPlatform()
+  const comps: ToolComponents | undefined = platform === undefined ? undefined : { ...machineComponents(platform), ...components, platform }
+  const tools: ToolDefinition[] = comps === undefined
+    ? []
+    : CATALOG.filter(spec => spec.impl[comps.platform] !== undefined).map(spec => defineTool(spec, config, comps))
+  const byName = new Map(tools.map(t => [t.name, t]))
+
+  return {
+    list: () => [...tools],
+
+    run: async (name: string, rawArgs: unknown, options: ToolRunOptions = {}): Promise<ToolResult> => {
+      try {
+        const tool = byName.get(name)
+        if (tool === undefined) return failure(new UnknownToolError(name))
+        const parsed = tool.args.safeParse(normalizeArgs(rawArgs))
+        if (!parsed.success) return failure(new ToolArgsError(`${name}: ${describeIssues(parsed.error)}`))
+        return await tool.run(parsed.data, options)
+      } catch (err: any) {
+        // defineTool already catches; this is the last guard for the "never throws" promise
+        return failure(err instanceof ToolError ? err : new ToolError(String(err?.message ?? err)))
+      }
+    },
+
+    jsonSchema: (name: string): Record<string, unknown> => {
+      const tool = byName.get(name)
+      if (tool === undefined) throw new UnknownToolError(name)
+      // 'input': fields with defaults are optional for the caller
+      const schema = z.toJSONSchema(tool.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+      delete schema.$schema
+      return schema
+    }
+  }
+}
+
+/** The catalog as OpenAI chat-completions `tools` entries. */
+export function openAiTools (runner: ToolRunner): Array<{ type: 'function', function: { name: string, description: string, parameters: Record<string, unknown> } }> {
+  return runner.list().map(t => ({ type: 'function', function: { name: t.name, description: t.description, parameters: runner.jsonSchema(t.name) } }))
+}

@@ -1,0 +1,184 @@
+/**
+ * How a catalog entry is written: a spec with one implementation per platform, each a
+ * plain async function that reads through a ToolContext and returns parsed data (or
+ * throws a ToolError). defineTool wraps it into the never-throwing ToolDefinition.
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import type { z } from 'zod'
+import type { ToolsConfig } from './config.ts'
+import { runProgram, type ExecOptions, type ExecOutcome } from './exec.ts'
+import {
+  ProgramFailedError, ProgramMissingError, ToolAbortedError, ToolError, ToolParseError, ToolTimeoutError,
+  UnsupportedPlatformError
+} from './errors.ts'
+import type { Platform, ToolDefinition, ToolResult, ToolRunOptions } from './types.ts'
+
+/** What the catalog needs from the machine; tests replace these with fixtures. */
+export interface ToolComponents {
+  platform: Platform
+  exec: (program: string, args: readonly string[], options: ExecOptions) => Promise<ExecOutcome>
+  readFile: (path: string) => Promise<string>
+  exists: (path: string) => boolean
+}
+
+export const machineComponents = (platform: Platform): ToolComponents => ({
+  platform,
+  exec: runProgram,
+  readFile: async (path) => await readFile(path, 'utf8'),
+  exists: (path) => existsSync(path)
+})
+
+export interface ProgramOutput { stdout: string, stderr: string, exitCode: number | null }
+
+/** Handed to an implementation for one run: reads go through it so text and caps are kept. */
+export interface ToolContext {
+  config: ToolsConfig
+  signal?: AbortSignal
+  /** runs a program; throws ProgramMissing/Timeout/Aborted/Failed for runs that did not finish */
+  run: (program: string, args: readonly string[], opts?: { okCodes?: number[] }) => Promise<ProgramOutput>
+  /** reads a (proc) file; its content becomes part of the raw text */
+  read: (path: string) => Promise<string>
+  /** caps a list at config.maxItems and remembers that it did */
+  cap: <T>(items: T[]) => T[]
+  /** adds a line to the raw text (for readings that come from Node, not a program) */
+  note: (text: string) => void
+  /** whether a path exists (e.g. /run/systemd/system tells systemd is PID 1) */
+  exists: (path: string) => boolean
+  /** ms left before the tool's timeout */
+  remainingMs: () => number
+}
+
+export interface ToolSpec<A extends z.ZodType, T> {
+  name: string
+  description: string
+  args: A
+  /** @default config.timeoutMs */
+  timeoutMs?: number
+  impl: Partial<Record<Platform, (args: z.infer<A>, ctx: ToolContext) => Promise<T>>>
+}
+
+/** Cuts text to at most `max` bytes of UTF-8 without splitting a character. */
+export function capText (text: string, max: number): { text: string, truncated: boolean } {
+  const buf = Buffer.from(text, 'utf8')
+  if (buf.length <= max) return { text, truncated: false }
+  let end = max
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--
+  return { text: buf.subarray(0, end).toString('utf8'), truncated: true }
+}
+
+export function defineTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, config: ToolsConfig, components: ToolComponents): ToolDefinition<A, T> {
+  const timeoutMs = spec.timeoutMs ?? config.timeoutMs
+  const platforms = (Object.keys(spec.impl) as Platform[])
+  return {
+    name: spec.name,
+    description: spec.description,
+    args: spec.args,
+    platforms,
+    timeoutMs,
+    maxOutputBytes: config.maxTextBytes,
+    run: async (args, options: ToolRunOptions = {}) => await runTool(spec, args, options, timeoutMs, config, components)
+  }
+}
+
+async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.infer<A>, options: ToolRunOptions, timeoutMs: number, config: ToolsConfig, components: ToolComponents): Promise<ToolResult<T>> {
+  const started = performance.now()
+  const deadline = Date.now() + timeoutMs
+  const parts: string[] = []
+  let readTruncated = false
+  let dataTruncated = false
+  let exitCode: number | null = null
+  const ctx: ToolContext = {
+    config,
+    signal: options.signal,
+    remainingMs: () => Math.max(1, deadline - Date.now()),
+    note: (text) => { parts.push(text) },
+    exists: (path) => components.exists(path),
+    cap: (items) => {
+      if (items.length <= config.maxItems) return items
+      dataTruncated = true
+      return items.slice(0, config.maxItems)
+    },
+    read: async (path) => {
+      try {
+        const content = await components.readFile(path)
+        parts.push(`== ${path}\n${content}`)
+        return content
+      } catch (err: any) {
+        throw new ToolError(`cannot read ${path}: ${err?.code ?? err?.message ?? err}`, { code: 'ERR_TOOL_READ', cause: err })
+      }
+    },
+    run: async (program, argv, opts = {}) => {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) throw new ToolTimeoutError(program, timeoutMs)
+      const out = await components.exec(program, argv, { timeoutMs: remaining, maxReadBytes: config.maxReadBytes, signal: options.signal })
+      switch (out.state) {
+        case 'missing': throw new ProgramMissingError(program)
+        case 'timeout': throw new ToolTimeoutError(program, timeoutMs)
+        case 'aborted': throw new ToolAbortedError()
+        case 'killed': throw new ProgramFailedError(`'${program}' was killed by ${out.signal}`)
+        case 'failed': throw new ProgramFailedError(out.message)
+        case 'exited': {
+          exitCode = out.exitCode
+          readTruncated ||= out.truncated
+          parts.push(`$ ${[program, ...argv].join(' ')}\n${out.stdout}${out.stderr.length > 0 ? `[stderr] ${out.stderr}` : ''}`)
+          const okCodes = opts.okCodes ?? [0]
+          if (!out.truncated && (out.exitCode == null || !okCodes.includes(out.exitCode))) {
+            const why = firstLine(out.stderr) ?? firstLine(out.stdout) ?? 'no output'
+            throw new ProgramFailedError(`'${program}' exited with ${out.exitCode}: ${why}`)
+          }
+          return { stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode }
+        }
+      }
+    }
+  }
+  const finish = (partial: Pick<ToolResult<T>, 'ok' | 'data' | 'error' | 'code'>): ToolResult<T> => {
+    const capped = capText(parts.join('\n'), config.maxTextBytes)
+    const result: ToolResult<T> = {
+      ...partial,
+      text: capped.text,
+      exitCode,
+      ms: Math.round((performance.now() - started) * 10) / 10
+    }
+    if (capped.truncated || readTruncated) result.truncated = true
+    if (dataTruncated) result.dataTruncated = true
+    if (partial.error === undefined) { delete result.error; delete result.code }
+    return result
+  }
+  const impl = spec.impl[components.platform]
+  if (impl === undefined) {
+    const err = new UnsupportedPlatformError(spec.name, components.platform)
+    return finish({ ok: false, data: null, error: err.message, code: err.code })
+  }
+  try {
+    const data = await withDeadline(impl(args, ctx), timeoutMs, spec.name, options.signal)
+    return finish({ ok: true, data })
+  } catch (err: any) {
+    const e = err instanceof ToolError ? err : new ToolParseError(`${spec.name}: ${err?.message ?? String(err)}`, err)
+    return finish({ ok: false, data: null, error: e.message, code: e.code })
+  }
+}
+
+function firstLine (text: string): string | undefined {
+  const line = text.split('\n').map(l => l.trim()).find(l => l.length > 0)
+  return line === undefined ? undefined : line.slice(0, 200)
+}
+
+/** Bounds readings that are not a program (DNS, files on a hung NFS mount) by the tool's timeout too. */
+async function withDeadline<T> (work: Promise<T>, ms: number, name: string, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new ToolTimeoutError(name, ms)) }, ms + 250)
+        onAbort = () => { reject(new ToolAbortedError()) }
+        signal?.addEventListener('abort', onAbort, { once: true })
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+  }
+}
