@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { processIO, type Command, type CommandIO } from './command.ts'
 import { CliError } from './errors.ts'
+import { NodeError } from '../node/errors.ts'
 
 /**
  * The commands, each in its own module under ./commands so `swarm tools` does not
@@ -50,9 +51,10 @@ export async function main (argv: string[], io: CommandIO = processIO): Promise<
     return await cmd.run(rest, io)
   } catch (err: any) {
     if (debug) io.stderr(`${err?.stack ?? err}\n`)
-    if (err instanceof CliError) {
+    // errors the peer layer raises for people (config, home, no peer running) are one line too
+    if (err instanceof CliError || err instanceof NodeError) {
       io.stderr(`swarm ${name}: ${err.message}\n`)
-      return err.exitCode
+      return err instanceof CliError ? err.exitCode : 1
     }
     io.stderr(`swarm ${name}: ${err?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`)
     return 1

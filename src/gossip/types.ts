@@ -62,6 +62,8 @@ export interface Member {
   addresses: string[]
   presence: Presence
   self: boolean
+  /** why a dead member is dead: it announced its leave, or went silent */
+  deadReason?: 'left' | 'timeout'
 }
 
 export type MembershipEvent = 'member:join' | 'member:update' | 'member:leave'

@@ -1,0 +1,79 @@
+import type { Command } from '../command.ts'
+import { parseFlags } from '../command.ts'
+import { UsageError } from '../errors.ts'
+import { resolveHome } from '../../node/home.ts'
+import { startPeer } from '../../node/peer.ts'
+import { createLogger, parseLevel } from '../../node/logger.ts'
+import type { ConfigInput } from '../../node/config.ts'
+import type { Member } from '../../gossip/types.ts'
+
+export const command: Command = {
+  summary: 'run this box\'s peer in the foreground until SIGINT/SIGTERM',
+  usage: 'start [--home DIR] [--name NAME] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n' +
+    '            [--tag TAG]... [--offer-brain URL [--offer-model MODEL]] [--verbose]',
+  async run (argv, io) {
+    const { values } = parseFlags(argv, {
+      home: { type: 'string' },
+      name: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      'no-mdns': { type: 'boolean' },
+      tag: { type: 'string', multiple: true },
+      'offer-brain': { type: 'string' },
+      'offer-model': { type: 'string' },
+      verbose: { type: 'boolean' }
+    })
+    if (values['offer-model'] != null && values['offer-brain'] == null) throw new UsageError('--offer-model needs --offer-brain URL')
+    const home = resolveHome(values.home, io.env)
+    const overrides: ConfigInput = {
+      peer: { name: values.name, listen: values.listen, bootstrap: values.bootstrap, tags: values.tag },
+      discovery: { mdns: values['no-mdns'] === true ? false : undefined },
+      offer: { brainUrl: values['offer-brain'], brainModel: values['offer-model'] }
+    }
+    const level = values.verbose === true ? 'info' : (parseLevel(io.env.SWARM_LOG) ?? 'warn')
+    const logger = createLogger('swarm:peer', { level, sink: (line) => { io.stderr(line + '\n') } })
+    const peer = await startPeer({ home, env: io.env, overrides, logger })
+
+    const stamp = () => new Date().toISOString()
+    const who = (m: Member) => `${m.name} (${m.peerId.slice(-8)})`
+    const states = new Map<string, string>()
+    peer.membership.on('member:join', (m) => { states.set(m.peerId, 'alive'); io.stdout(`${stamp()} join ${who(m)} ${m.presence.hostname} ${m.addresses[0] ?? ''}\n`) })
+    peer.membership.on('member:leave', (m) => { states.set(m.peerId, 'dead'); io.stdout(`${stamp()} leave ${who(m)} ${m.deadReason === 'left' ? 'left' : 'dead (silent)'}\n`) })
+    peer.membership.on('member:update', (m) => {
+      // one line per state change; routine presence updates stay quiet
+      if (states.get(m.peerId) === m.state) return
+      states.set(m.peerId, m.state)
+      io.stdout(`${stamp()} ${m.state} ${who(m)}\n`)
+    })
+
+    // services attach here (e.g. jobs) so they share the peer's lifecycle
+
+    io.stdout(`${stamp()} peer ${peer.peerId} started as ${peer.name} in ${home}\n`)
+    for (const addr of peer.libp2p.getMultiaddrs()) io.stdout(`${stamp()} listening on ${addr.toString()}\n`)
+
+    return await new Promise<number>((resolve) => {
+      let signalled = false
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalled) {
+          io.stderr(`${stamp()} ${sig} again: exiting without leaving\n`)
+          process.exit(1)
+        }
+        signalled = true
+        io.stdout(`${stamp()} ${sig}: leaving the swarm\n`)
+        peer.stop().then(() => {
+          process.off('SIGINT', onSignal)
+          process.off('SIGTERM', onSignal)
+          io.stdout(`${stamp()} stopped\n`)
+          // libp2p may leave a timer or two behind; do not let them hold the exit (unref: never delays it)
+          setTimeout(() => { process.exit(process.exitCode ?? 0) }, 300).unref()
+          resolve(0)
+        }, (err) => {
+          io.stderr(`${stamp()} error while stopping: ${err?.message ?? err}\n`)
+          resolve(1)
+        })
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+    })
+  }
+}

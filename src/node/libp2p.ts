@@ -1,0 +1,77 @@
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { mdns } from '@libp2p/mdns'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { preSharedKey } from '@libp2p/pnet'
+import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { Config } from './config.ts'
+import { ListenError } from './errors.ts'
+
+/** The services every swarm node runs; mdns is absent with discovery.mdns = false. */
+export type SwarmServices = {
+  identify: ReturnType<ReturnType<typeof identify>>
+  ping: ReturnType<ReturnType<typeof ping>>
+  pubsub: GossipSub
+  mdns?: PeerDiscovery
+}
+
+export type SwarmLibp2p = Libp2p<SwarmServices>
+
+export interface CreateNodeInit {
+  privateKey: PrivateKey
+  swarmKey: Uint8Array
+  config: Config
+}
+
+/** Assembles libp2p: tcp, pnet, noise, yamux, identify, ping, gossipsub (StrictSign), mdns. */
+export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
+  const { config } = init
+  const services: Record<string, any> = {
+    identify: identify(),
+    ping: ping(),
+    pubsub: gossipsub({
+      globalSignaturePolicy: 'StrictSign',
+      emitSelf: false,
+      // our own records go to every subscribed peer, not only the mesh: presence must reach all
+      floodPublish: true,
+      fallbackToFloodsub: false,
+      // a small swarm stays meshed quickly; heartbeat drives GRAFTs
+      heartbeatInterval: 700
+    })
+  }
+  if (config.discovery.mdns) services.mdns = mdns({ interval: config.discovery.mdnsIntervalMs })
+  try {
+    const node = await createLibp2p({
+      privateKey: init.privateKey,
+      addresses: { listen: config.peer.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionProtector: preSharedKey({ psk: init.swarmKey }),
+      connectionMonitor: {
+        pingInterval: config.connection.pingIntervalMs,
+        pingTimeout: { minTimeout: config.connection.pingTimeoutMs, maxTimeout: config.connection.pingTimeoutMs }
+      },
+      connectionManager: {
+        maxConnections: config.connection.maxConnections,
+        dialTimeout: config.discovery.dialTimeoutMs
+      },
+      services
+    })
+    return node as unknown as SwarmLibp2p
+  } catch (err: any) {
+    throw listenError(err, config.peer.listen)
+  }
+}
+
+/** Turns libp2p's listen failures into one line naming the address. */
+export function listenError (err: any, listen: string[]): Error {
+  const text = `${err?.name ?? ''} ${err?.message ?? ''} ${err?.code ?? ''} ${err?.errors?.map((e: any) => e?.message + ' ' + e?.code).join(' ') ?? ''}`
+  if (/EADDRINUSE|address already in use/i.test(text)) return new ListenError(`cannot listen on ${listen.join(', ')}: address already in use`, { cause: err })
+  if (/EADDRNOTAVAIL|EACCES|NoValidAddresses|listen/i.test(text)) return new ListenError(`cannot listen on ${listen.join(', ')}: ${(err?.message ?? String(err)).split('\n')[0]}`, { cause: err })
+  return err
+}
