@@ -20,6 +20,18 @@ function hasSystemd (ctx: ToolContext): boolean {
   return false
 }
 
+/**
+ * `launchctl list LABEL` gives LastExitStatus as a raw wait status (exit 78 -> 19968):
+ * the exit code sits in bits 8-15, a terminating signal in the low 7 bits. Returns the
+ * exit code, or minus the signal like `launchctl list` does.
+ */
+export function decodeWaitStatus (raw: number): number {
+  if (!Number.isInteger(raw) || raw === 0) return 0
+  if (raw < 0) return raw
+  const signal = raw & 0x7f
+  return signal !== 0 ? -signal : (raw >> 8) & 0xff
+}
+
 const clip = (s: string) => s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS)}…` : s
 
 export const failedServices: ToolSpec<typeof noArgs, FailedServicesData> = {
@@ -69,7 +81,7 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
       if (job.exitCode !== 0) return { manager: 'launchd', name, found: false, state: 'not-found', logLines: [] }
       const kv = parseLaunchctlJob(job.stdout)
       const pid = Number(kv.get('PID'))
-      const status = Number(kv.get('LastExitStatus') ?? '0')
+      const status = decodeWaitStatus(Number(kv.get('LastExitStatus') ?? '0'))
       const data: ServiceStatusData = {
         manager: 'launchd',
         name: kv.get('Label') ?? name,

@@ -46,7 +46,7 @@ export function parseLsof (text: string): Port[] {
     if (m === null) throw new ToolParseError(`lsof: cannot read line '${row}'`)
     const [, command, pid, proto, name, state] = m
     if (proto === 'TCP' && state !== undefined && state !== 'LISTEN') continue
-    if (name.includes('->')) continue // a connected socket, not a listener
+    if (name.includes('->') || name.endsWith(':*')) continue // connected, or bound to no port yet
     const { address, port } = splitHostPort(name)
     out.push({ proto: proto === 'TCP' ? 'tcp' : 'udp', address, port, process: command.replace(/\\x20/g, ' '), pid: Number(pid) })
   }
