@@ -61,7 +61,12 @@ export function uniquePorts (ports: Port[]): Port[] {
     if (seen.has(key)) return false
     seen.add(key)
     return true
-  }).sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address))
+  }).sort((a, b) => a.port - b.port || cmp(a.proto, b.proto) || cmp(a.address, b.address))
+}
+
+/** Code-point order, the same in every locale. */
+function cmp (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** `ip -j addr` JSON. */
