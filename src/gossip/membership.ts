@@ -7,12 +7,15 @@ import type { Member, MemberState, MembershipEvent, MembershipView, Presence } f
  * the state machine is tested with a fake clock.
  *
  *   alive --(silent suspectAfterMs, or connection lost)--> suspect
- *   suspect --(silent deadAfterMs)--> dead (member:leave)      any --(leaving record)--> dead
+ *   suspect --(silent deadAfterMs, or deadAfterDisconnectMs since the connection was lost)--> dead (member:leave)
+ *   any --(leaving record)--> dead
  *   dead --(new record)--> alive (member:join)                 dead --(forgetAfterMs)--> forgotten
  */
 export interface MembershipInit {
   suspectAfterMs: number
   deadAfterMs: number
+  /** a member whose last connection closed and who stays silent this long is dead (a killed process) */
+  deadAfterDisconnectMs: number
   forgetAfterMs: number
 }
 
@@ -32,6 +35,8 @@ interface Entry {
   state: MemberState
   deadReason?: 'left' | 'timeout'
   addresses: string[]
+  /** when our last connection to it closed, if no record came since */
+  disconnectedAt?: number
 }
 
 /** Fields whose change is worth a member:update (load and free memory change every second). */
@@ -77,6 +82,7 @@ export class Membership implements MembershipView {
     entry.presence = presence
     entry.lastSeen = now
     entry.state = 'alive'
+    entry.disconnectedAt = undefined
     if (addresses.length > 0) entry.addresses = addresses
     if (notable) this.emit('member:update', entry)
     return notable ? 'update' : 'refresh'
@@ -85,7 +91,9 @@ export class Membership implements MembershipView {
   /** The last connection to a peer closed: suspect it now rather than after silence. */
   disconnected (peerId: string): void {
     const entry = this.entries.get(peerId)
-    if (entry?.state !== 'alive') return
+    if (entry == null || entry.state === 'dead') return
+    entry.disconnectedAt = this.now()
+    if (entry.state !== 'alive') return
     entry.state = 'suspect'
     this.emit('member:update', entry)
   }
@@ -99,7 +107,9 @@ export class Membership implements MembershipView {
         if (silent > this.init.forgetAfterMs) this.entries.delete(entry.peerId)
         continue
       }
-      if (silent > this.init.deadAfterMs) {
+      // records still arrive through other peers when only our link to it broke, so this only fires on true silence
+      const cutOff = entry.disconnectedAt != null && now - Math.max(entry.disconnectedAt, entry.lastSeen) > this.init.deadAfterDisconnectMs
+      if (silent > this.init.deadAfterMs || cutOff) {
         entry.state = 'dead'
         entry.deadReason = 'timeout'
         this.emit('member:leave', entry)

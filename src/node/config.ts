@@ -42,6 +42,8 @@ export const presenceSectionSchema = z.object({
 export const membershipSectionSchema = z.object({
   suspectAfterMs: ms(2500),
   deadAfterMs: ms(4000),
+  /** dead sooner when our connection to it closed and nothing arrived since (a killed process) */
+  deadAfterDisconnectMs: ms(2000),
   /** dead members stay listed this long, then are forgotten */
   forgetAfterMs: ms(600_000),
   checkIntervalMs: ms(250)

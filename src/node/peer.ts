@@ -119,9 +119,18 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
   const startedAt = Date.now()
   const bus = createGossipBus(node.services.pubsub, peerId, logger.forComponent('swarm:bus'))
 
+  // what a peer says it listens on (identify) is more useful to people than an ephemeral inbound port
+  const listenAddrs = new Map<string, string[]>()
+  const onIdentify = (evt: CustomEvent<{ peerId: { toString: () => string }, listenAddrs: Array<{ toString: () => string }> }>) => {
+    const addrs = evt.detail.listenAddrs.map(a => a.toString()).filter(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
+    if (addrs.length > 0) listenAddrs.set(evt.detail.peerId.toString(), addrs.slice(0, 8))
+  }
+  node.addEventListener('peer:identify', onIdentify as any)
   const addressesOf = (id: string): string[] => {
     if (id === peerId) return node.getMultiaddrs().map(a => a.toString())
-    return node.getConnections().filter(c => c.remotePeer.toString() === id && c.status === 'open').map(c => c.remoteAddr.toString())
+    const connected = node.getConnections().filter(c => c.remotePeer.toString() === id && c.status === 'open').map(c => c.remoteAddr.toString())
+    if (connected.length === 0) return []
+    return listenAddrs.get(id) ?? connected
   }
   let announcer: PresenceAnnouncer | undefined
   const membership = new Membership({ self: peerId, selfPresence: () => announcer!.current(), addressesOf }, config.membership)
@@ -181,6 +190,7 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
       dialer.stop()
       await presence.stop({ leaving: true })
       node.removeEventListener('peer:disconnect', onDisconnect as any)
+      node.removeEventListener('peer:identify', onIdentify as any)
       await control.stop()
       bus.close()
       await node.stop()
