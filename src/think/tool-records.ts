@@ -71,7 +71,7 @@ export function digest (tool: string, data: any): string {
       case 'recent_errors':
         return `${data.count} errors since ${data.since}`
       case 'uptime':
-        return `up ${(data.seconds / 86400).toFixed(1)} days`
+        return data.seconds >= 86400 ? `up ${(data.seconds / 86400).toFixed(1)} days` : `up ${Math.floor(data.seconds / 3600)} h ${Math.floor(data.seconds % 3600 / 60)} min`
       case 'os_info':
         return `${data.hostname}: ${data.distro ?? data.platform} ${data.release} ${data.arch}`
       case 'top_processes':

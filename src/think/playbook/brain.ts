@@ -111,7 +111,6 @@ function writeAnswer (findings: ReturnType<typeof rankFindings>, calls: ToolCall
       ? `Ran ${calls.length} checks; nothing crossed a threshold.`
       : `Ran ${calls.length} checks: ${counts.critical} critical, ${counts.warning} warning, ${counts.info} info.`
   ]
-  for (const f of findings) lines.push(`- [${f.severity}] ${f.title}`)
   if (failed.length > 0) lines.push(`Checks that could not run: ${failed.map(c => `${c.tool} (${c.error ?? 'failed'})`).join('; ')}.`)
   return lines.join('\n')
 }

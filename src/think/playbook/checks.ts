@@ -20,6 +20,7 @@ import type { Finding } from '../types.ts'
 /** filesystem types that are full by construction */
 const ALWAYS_FULL_TYPES = new Set(['squashfs', 'iso9660', 'udf', 'erofs', 'cramfs'])
 const MAX_SERVICE_FINDINGS = 10
+const NOT_A_FAILURE = new Set(['NXDOMAIN', 'NODATA', 'ENOTFOUND', 'ENODATA'])
 
 const r1 = (n: number) => Math.round(n * 10) / 10
 const r2 = (n: number) => Math.round(n * 100) / 100
@@ -106,7 +107,9 @@ export function dnsFindings (d: DnsCheckData, id: string, t: PlaybookConfig): Fi
       })
       continue
     }
-    const bad = n.servers.filter(s => !s.ok)
+    // NXDOMAIN/NODATA from a nameserver for a name the system resolved (from /etc/hosts,
+    // e.g. localhost) is an answer, not a failure; timeouts, SERVFAIL and refusals are
+    const bad = n.servers.filter(s => !s.ok && !NOT_A_FAILURE.has((s.error ?? '').toUpperCase()))
     if (bad.length > 0) {
       out.push({
         severity: 'warning',
