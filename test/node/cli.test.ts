@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { NODE, SWARM_BIN } from '../helpers/netlab.ts'
+
+// The CLI as a user runs it: a real process, real files, one-line errors.
+// Peers here listen on 127.0.0.1 with mDNS off (never mDNS in the root namespace).
+
+const root = mkdtempSync(join(tmpdir(), 'swarm-cli-'))
+const started: ChildProcess[] = []
+afterAll(() => {
+  for (const c of started) if (c.exitCode == null && c.pid != null) { try { process.kill(c.pid, 'SIGKILL') } catch {} }
+  rmSync(root, { recursive: true, force: true })
+})
+
+interface Result { code: number | null, stdout: string, stderr: string }
+
+async function swarm (args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return await new Promise((resolve) => {
+    const child = spawn(NODE, [SWARM_BIN, ...args], { env: { ...process.env, SWARM_HOME: join(root, 'unused'), ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('exit', (code) => { resolve({ code, stdout, stderr }) })
+  })
+}
+
+/** a failure a person reads: non-zero, exactly one line on stderr, no stack */
+function expectOneLineError (r: Result, mentions: string): void {
+  expect(r.code, r.stderr).not.toBe(0)
+  const lines = r.stderr.trim().split('\n')
+  expect(lines, r.stderr).toHaveLength(1)
+  expect(r.stderr).not.toMatch(/\n\s+at /)
+  expect(lines[0]).toContain(mentions)
+}
+
+function startPeer (home: string, args: string[] = []): { child: ChildProcess, output: () => string } {
+  const child = spawn(NODE, [SWARM_BIN, 'start', '--home', home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args])
+  started.push(child)
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  return { child, output: () => out }
+}
+
+async function exited (child: ChildProcess): Promise<number | null> {
+  if (child.exitCode != null) return child.exitCode
+  return await new Promise(resolve => child.once('exit', (code) => { resolve(code) }))
+}
+
+describe('swarm init', () => {
+  it('creates a home with 0600 keys and refuses to replace the identity without --force', async () => {
+    const home = join(root, 'a')
+    const r = await swarm(['init', '--home', home, '--name', 'alpha'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/12D3KooW/)
+    for (const f of ['identity.key', 'swarm.key']) expect(statSync(join(home, f)).mode & 0o777).toBe(0o600)
+    expect(readFileSync(join(home, 'config.toml'), 'utf8')).toMatch(/name = "alpha"/)
+    const identity = readFileSync(join(home, 'identity.key'))
+
+    expectOneLineError(await swarm(['init', '--home', home]), 'identity.key')
+    expect(readFileSync(join(home, 'identity.key'))).toEqual(identity)
+
+    const forced = await swarm(['init', '--home', home, '--force'])
+    expect(forced.code).toBe(0)
+    expect(readFileSync(join(home, 'identity.key'))).not.toEqual(identity)
+  })
+
+  it('joins an existing swarm by copying its key, and rejects a file that is not a swarm key', async () => {
+    const a = join(root, 'a')
+    const b = join(root, 'b')
+    const r = await swarm(['init', '--home', b, '--swarm-key', join(a, 'swarm.key')])
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(join(b, 'swarm.key'))).toEqual(readFileSync(join(a, 'swarm.key')))
+    const bogus = join(root, 'bogus.key')
+    writeFileSync(bogus, 'hello')
+    expectOneLineError(await swarm(['init', '--home', join(root, 'c'), '--swarm-key', bogus]), 'bogus.key')
+    expect(existsSync(join(root, 'c', 'identity.key'))).toBe(false)
+  })
+
+  it('reports an unwritable home in one line, and the stack only with --debug', async () => {
+    const file = join(root, 'plain-file')
+    writeFileSync(file, '')
+    expectOneLineError(await swarm(['init', '--home', join(file, 'home')]), 'cannot write')
+    const debug = await swarm(['init', '--home', join(file, 'home'), '--debug'])
+    expect(debug.code).not.toBe(0)
+    expect(debug.stderr).toMatch(/\n\s+at /)
+  })
+})
+
+describe('swarm start / peers', () => {
+  it('says in one line that no peer is running, and how to start one', async () => {
+    const home = join(root, 'a')
+    expectOneLineError(await swarm(['peers', '--home', home]), `swarm start --home ${home}`)
+  })
+
+  it('runs a peer that lists itself, leaves on SIGTERM with exit 0, and restarts after a SIGKILL', async () => {
+    const home = join(root, 'a')
+    const first = startPeer(home)
+    await vi.waitFor(() => { expect(first.output()).toMatch(/started as/) }, { timeout: 20_000, interval: 50 })
+    const r = await swarm(['peers', '--home', home, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const rows = JSON.parse(r.stdout)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ name: 'alpha', state: 'alive', self: true, platform: process.platform })
+    for (const key of ['peerId', 'addresses', 'load', 'lastSeenMs']) expect(rows[0]).toHaveProperty(key)
+    const table = await swarm(['peers', '--home', home])
+    expect(table.stdout).toMatch(/^NAME\s+STATE/)
+
+    // a second peer on the same home is refused
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']), 'already running')
+
+    first.child.kill('SIGKILL')
+    await exited(first.child)
+    // the control socket the killed peer left behind does not block the next start
+    const second = startPeer(home)
+    await vi.waitFor(() => { expect(second.output()).toMatch(/started as/) }, { timeout: 20_000, interval: 50 })
+    second.child.kill('SIGTERM')
+    expect(await exited(second.child)).toBe(0)
+    expect(second.output()).toMatch(/leaving the swarm/)
+    expect(existsSync(join(home, 'control.sock'))).toBe(false)
+  })
+
+  it('refuses to start with a bad config value, naming the key', async () => {
+    const home = join(root, 'badcfg')
+    expect((await swarm(['init', '--home', home])).code).toBe(0)
+    writeFileSync(join(home, 'config.toml'), '[membership]\ndeadAfterMs = "soon"\n')
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns']), 'membership.deadAfterMs')
+    writeFileSync(join(home, 'config.toml'), '[peer\n')
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns']), 'config.toml')
+    writeFileSync(join(home, 'config.toml'), '')
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns'], { SWARM_CONFIG__PRESENCE__INTERVALMS: '-5' }), 'presence.intervalMs')
+  })
+
+  it('refuses to start with a missing or corrupt key file', async () => {
+    expectOneLineError(await swarm(['start', '--home', join(root, 'never-initialized'), '--no-mdns']), 'swarm init')
+    const home = join(root, 'corrupt')
+    expect((await swarm(['init', '--home', home])).code).toBe(0)
+    writeFileSync(join(home, 'swarm.key'), 'garbage')
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns']), 'swarm.key')
+    expect((await swarm(['init', '--home', home, '--force'])).code).toBe(0)
+    writeFileSync(join(home, 'identity.key'), Buffer.from([1, 2, 3, 4, 5]))
+    expectOneLineError(await swarm(['start', '--home', home, '--no-mdns']), 'identity.key')
+  })
+
+  it('reports a port in use in one line', async () => {
+    const holder: Server = createServer()
+    await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (holder.address() as { port: number }).port
+      const home = join(root, 'port')
+      expect((await swarm(['init', '--home', home])).code).toBe(0)
+      expectOneLineError(await swarm(['start', '--home', home, '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${port}`]), 'address already in use')
+      expect(existsSync(join(home, 'control.sock'))).toBe(false)
+    } finally {
+      holder.close()
+    }
+  })
+})
