@@ -1,0 +1,150 @@
+/**
+ * Every Linux tool run for real on this machine, each held against an independent
+ * reading of the same fact (statfs, os.*, a socket we opened, a process we started).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync, statfsSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { createSocket, type Socket } from 'node:dgram'
+import os from 'node:os'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { localToolRunner } from '../../src/tools/index.ts'
+import type { DiskUsageData, FailedServicesData, ListeningPortsData, MemoryData, NetworkInterfacesData, OsInfoData, RecentErrorsData, SystemLoadData, TopProcessesData, UptimeData } from '../../src/tools/types.ts'
+import { NODE } from './fixtures.ts'
+
+const linux = process.platform === 'linux'
+const MiB = 1024 * 1024
+
+describe.skipIf(!linux)('Linux tools, live', () => {
+  const runner = localToolRunner()
+  const run = async <T>(name: string, args: unknown = {}): Promise<T> => {
+    const r = await runner.run(name, args)
+    expect(r, `${name}: ${r.error ?? ''}`).toMatchObject({ ok: true })
+    expect(r.text.length).toBeGreaterThan(0)
+    return r.data as T
+  }
+
+  it('disk_usage agrees with statfs of every listed mount', async () => {
+    const { mounts } = await run<DiskUsageData>('disk_usage')
+    expect(mounts.some(m => m.mount === '/')).toBe(true)
+    for (const m of mounts) {
+      const s = statfsSync(m.mount, { bigint: false })
+      const size = s.blocks * s.bsize
+      const avail = s.bavail * s.bsize
+      const used = (s.blocks - s.bfree) * s.bsize
+      // the same filesystem read twice a few ms apart: allow for writes in between
+      const slack = Math.max(64 * MiB, size * 0.005)
+      expect(Math.abs(m.sizeBytes - size), m.mount).toBeLessThanOrEqual(slack)
+      expect(Math.abs(m.availableBytes - avail), m.mount).toBeLessThanOrEqual(slack)
+      expect(Math.abs(m.usedBytes - used), m.mount).toBeLessThanOrEqual(slack)
+      const pct = used + avail === 0 ? 0 : Math.ceil(used * 100 / (used + avail))
+      expect(Math.abs(m.usedPercent - pct), m.mount).toBeLessThanOrEqual(1)
+      expect(['proc', 'sysfs', 'devtmpfs', 'cgroup', 'cgroup2', 'devpts']).not.toContain(m.type)
+    }
+  })
+
+  it('memory agrees with os.totalmem and with /proc/meminfo read here', async () => {
+    const mem = await run<MemoryData>('memory')
+    expect(mem.totalBytes).toBe(os.totalmem())
+    const info = readFileSync('/proc/meminfo', 'utf8')
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(info)?.[1]) * 1024
+    expect(Math.abs(mem.availableBytes - kb('MemAvailable'))).toBeLessThan(256 * MiB)
+    expect(mem.swapTotalBytes).toBe(kb('SwapTotal'))
+    expect(mem.usedPercent).toBeGreaterThan(0)
+    expect(mem.usedPercent).toBeLessThan(100)
+  })
+
+  it('system_load agrees with os.loadavg and the cpu count', async () => {
+    const load = await run<SystemLoadData>('system_load')
+    const [l1, l5, l15] = os.loadavg()
+    expect(load.cpus).toBe(os.cpus().length)
+    expect(Math.abs(load.load1 - l1)).toBeLessThan(0.75)
+    expect(Math.abs(load.load5 - l5)).toBeLessThan(0.5)
+    expect(Math.abs(load.load15 - l15)).toBeLessThan(0.5)
+    expect(load.perCore1).toBeCloseTo(load.load1 / load.cpus, 1)
+  })
+
+  it('uptime agrees with os.uptime', async () => {
+    const up = await run<UptimeData>('uptime')
+    expect(Math.abs(up.seconds - os.uptime())).toBeLessThanOrEqual(2)
+    expect(Math.abs(Date.parse(up.bootTime) - (Date.now() - os.uptime() * 1000))).toBeLessThan(3000)
+  })
+
+  it('os_info agrees with os.* and /etc/os-release', async () => {
+    const info = await run<OsInfoData>('os_info')
+    expect(info).toMatchObject({ platform: 'linux', hostname: os.hostname(), arch: os.arch() })
+    expect(info.kernel).toContain(os.release())
+    if (existsSync('/etc/os-release')) expect(readFileSync('/etc/os-release', 'utf8')).toContain(info.distro)
+  })
+
+  it('network_interfaces holds every address Node sees, on the same interface', async () => {
+    const { interfaces } = await run<NetworkInterfacesData>('network_interfaces')
+    for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+      const iface = interfaces.find(i => i.name === name)
+      expect(iface, name).toBeDefined()
+      expect(iface?.up).toBe(true)
+      for (const a of addrs ?? []) expect(iface?.addresses.map(x => x.cidr), name).toContain(a.cidr)
+    }
+  })
+
+  it('failed_services: systemd exactly when systemd runs here, else manager none', async () => {
+    const data = await run<FailedServicesData>('failed_services')
+    expect(data.manager).toBe(existsSync('/run/systemd/system') ? 'systemd' : 'none')
+    const status = await runner.run('service_status', { name: 'swarm-no-such-unit' })
+    expect(status).toMatchObject({ ok: true, data: { found: false } })
+  })
+
+  it('recent_errors: as many entries as journalctl gives for the window (or a named missing program)', async () => {
+    const r = await runner.run('recent_errors', { since: '30m' })
+    let hasJournalctl = true
+    try { execFileSync('journalctl', ['--version'], { stdio: 'ignore' }) } catch { hasJournalctl = false }
+    if (!hasJournalctl) { expect(r.code).toBe('ERR_PROGRAM_MISSING'); return }
+    expect(r.ok).toBe(true)
+    const data = r.data as RecentErrorsData
+    const from = Math.floor(Date.now() / 1000) - 1800
+    const mine = execFileSync('journalctl', ['--no-pager', '-q', '-p', 'err', '--since', `@${from - 5}`, '-o', 'json', '-n', '200'], { encoding: 'utf8' })
+    const theirs = mine.split('\n').filter(l => l.startsWith('{')).length
+    // a line may be logged between the two reads
+    expect(Math.abs(data.count - theirs)).toBeLessThanOrEqual(2)
+    expect(data.since).toBe('30m')
+  })
+
+  describe('with sockets and a process of our own', () => {
+    let tcp: Server
+    let udp: Socket
+    let hog: ChildProcess
+    beforeAll(async () => {
+      tcp = createServer()
+      await new Promise<void>(resolve => tcp.listen(0, '127.0.0.1', resolve))
+      udp = createSocket('udp4')
+      await new Promise<void>(resolve => udp.bind(0, '127.0.0.1', resolve))
+      // a busy process holding 128 MiB: it must show up by cpu and by memory
+      hog = spawn(NODE, ['-e', 'const b = Buffer.alloc(128 * 1024 * 1024, 1); setInterval(() => {}, 1000); for (const end = Date.now() + 60000; Date.now() < end;) b[0]++'], { stdio: 'ignore' })
+      await vi.waitFor(() => { expect(readFileSync(`/proc/${hog.pid}/status`, 'utf8')).toMatch(/VmRSS:\s+1[3-9]\d{4} kB|VmRSS:\s+[2-9]\d{5} kB/) }, { timeout: 10_000, interval: 50 })
+    })
+    afterAll(async () => {
+      if (hog?.pid !== undefined && hog.exitCode === null) hog.kill('SIGKILL')
+      await new Promise<void>(resolve => tcp?.close(() => { resolve() }))
+      udp?.close()
+    })
+
+    it('listening_ports shows our TCP listener and UDP socket with this pid', async () => {
+      const { ports } = await run<ListeningPortsData>('listening_ports')
+      const tcpPort = (tcp.address() as { port: number }).port
+      const udpPort = udp.address().port
+      expect(ports).toContainEqual(expect.objectContaining({ proto: 'tcp', address: '127.0.0.1', port: tcpPort, pid: process.pid }))
+      expect(ports).toContainEqual(expect.objectContaining({ proto: 'udp', address: '127.0.0.1', port: udpPort, pid: process.pid }))
+    })
+
+    it('top_processes finds the hog by memory and by cpu', async () => {
+      const byMem = await run<TopProcessesData>('top_processes', { by: 'memory', limit: 10 })
+      const hogMem = byMem.processes.find(p => p.pid === hog.pid)
+      expect(hogMem).toBeDefined()
+      const statusRss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${hog.pid}/status`, 'utf8'))?.[1]) * 1024
+      expect(Math.abs((hogMem?.rssBytes ?? 0) - statusRss)).toBeLessThan(16 * MiB)
+      const byCpu = await run<TopProcessesData>('top_processes', { by: 'cpu', limit: 10 })
+      expect(byCpu.processes.map(p => p.pid)).toContain(hog.pid)
+      expect(byCpu.processes.find(p => p.pid === hog.pid)?.cpuPercent).toBeGreaterThan(20)
+    })
+  })
+})
