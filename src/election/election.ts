@@ -78,6 +78,16 @@ export class JobElection {
   }
 
   /**
+   * After a restart: the log says who held the job last. Treat it as a lease renewed now
+   * (even if it was us: we must not lead again without a fresh, higher-epoch claim).
+   */
+  restore (epoch: number, coordinator: string | null, now: number): void {
+    this.state = coordinator == null
+      ? { type: 'unclaimed', epoch, since: now }
+      : { type: 'held', epoch, coordinator, renewedAt: now }
+  }
+
+  /**
    * Decides what this peer should do now. `alive` are the peerIds of live members
    * (self included). The caller publishes the claim/renewal and feeds it back through
    * observeClaim.
@@ -96,7 +106,7 @@ export class JobElection {
     if (s.type === 'unclaimed') {
       lapsedAt = s.since
     } else {
-      exclude = s.coordinator
+      exclude = s.coordinator === this.self ? null : s.coordinator
       if (!alive.includes(s.coordinator)) {
         s.deadSince ??= now
         lapsedAt = Math.min(s.deadSince, s.renewedAt + this.timing.leaseMs)

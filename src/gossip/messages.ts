@@ -75,6 +75,8 @@ export const taskOfferSchema = z.object({
   hostName: name.optional(),
   prompt: z.string().min(1).max(MAX_PROMPT),
   attempt,
+  /** the job's deadline (ms since epoch), for a worker that missed job.submitted */
+  deadline: z.number().optional(),
   /** peers that must not claim it (e.g. the worker that went dark) */
   exclude: z.array(peerId).max(1024).optional()
 })

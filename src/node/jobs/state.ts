@@ -135,6 +135,8 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
     case 'job.result':
     case 'job.report': {
       if (message.type === 'job.report' && record.submitted == null) record.submitted = message.submitted
+      // a peer that only ever saw the report still needs the submission to relay and list it
+      record.submitted ??= submissionFromReport(message.report)
       raiseEpoch(record, message.epoch)
       record.report = message.report
       record.status = message.report.status
@@ -144,6 +146,13 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
     }
     default:
       return false
+  }
+}
+
+function submissionFromReport (r: JobReport): JobSubmitted {
+  return {
+    v: 1, type: 'job.submitted', jobId: r.jobId, epoch: 0, ts: r.submittedAt, prompt: r.prompt || '(unknown)', targets: null,
+    submitter: r.submitter.peerId || 'unknown', submitterName: r.submitter.name || 'unknown', submittedAt: r.submittedAt, deadline: r.deadline
   }
 }
 

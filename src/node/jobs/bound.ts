@@ -1,0 +1,51 @@
+/**
+ * Keeps a task outcome under the size of one task.result message. Structured tool
+ * data goes first (largest first; findings keep the worker's verification verdicts),
+ * then long texts are cut, then findings and tool calls beyond a count.
+ */
+import { MAX_MESSAGE_BYTES } from '../../gossip/messages-codec.ts'
+import { taskOutcomeSchema, type WireTaskOutcome } from '../../gossip/messages-outcome.ts'
+import type { TaskOutcome } from '../../think/types.ts'
+
+/** Room left for the message envelope (ids, epoch...). */
+const ENVELOPE = 2048
+
+const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v))
+
+function cut (text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, Math.max(0, max - 20)) + ' [...cut]'
+}
+
+/** Returns a copy of the outcome that fits the wire schema and the byte limit. */
+export function boundOutcome (outcome: TaskOutcome, maxBytes = MAX_MESSAGE_BYTES - ENVELOPE): WireTaskOutcome {
+  const o: WireTaskOutcome = structuredClone({
+    answer: cut(outcome.answer ?? '', 16_000),
+    findings: outcome.findings.slice(0, 100).map(f => ({
+      severity: f.severity,
+      title: cut(f.title, 500),
+      detail: cut(f.detail, 4000),
+      evidence: f.evidence.slice(0, 64),
+      claims: f.claims.slice(0, 32),
+      verified: f.verified,
+      checks: f.checks.slice(0, 32)
+    })),
+    toolCalls: outcome.toolCalls.slice(0, 200).map(c => ({ ...c, digest: cut(c.digest ?? '', 1000), error: c.error != null ? cut(c.error, 2000) : undefined })),
+    brain: outcome.brain,
+    steps: outcome.steps,
+    ms: outcome.ms,
+    ...(outcome.error != null ? { error: cut(outcome.error, 2000) } : {})
+  })
+  const calls = [...o.toolCalls].sort((a, b) => size(b.data) - size(a.data))
+  for (const c of calls) {
+    if (size(o) <= maxBytes) break
+    c.data = null
+  }
+  if (size(o) > maxBytes) o.answer = cut(o.answer, 2000)
+  for (const f of o.findings) if (size(o) > maxBytes) f.detail = cut(f.detail, 500)
+  while (size(o) > maxBytes && o.findings.length > 10) o.findings.pop()
+  while (size(o) > maxBytes && o.toolCalls.length > 10) o.toolCalls.pop()
+  const parsed = taskOutcomeSchema.safeParse(o)
+  if (parsed.success) return parsed.data
+  // something the agent produced does not fit the schema: keep what is plain and safe
+  return { answer: cut(o.answer, 2000), findings: [], toolCalls: [], brain: outcome.brain, steps: outcome.steps, ms: outcome.ms, error: `outcome did not fit the wire schema: ${parsed.error.issues[0]?.path.join('.')}` }
+}

@@ -1,0 +1,347 @@
+/**
+ * The jobs service of one peer: the edge of the job protocol (decode, authorize, count
+ * drops), the replicated log of every job it hears (memory + store), the election of
+ * each running job, the coordinator while it leads one, the worker, and catch-up of
+ * finished jobs. Built from narrow components so tests run it over an in-memory bus.
+ */
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { JOBS_TOPIC, MAX_PROMPT, type JobMessage, type OutgoingMessage, type PerJobMessage } from '../../gossip/messages.ts'
+import { decodeMessage, DropCounter, encodeMessage } from '../../gossip/messages-codec.ts'
+import type { JobReport } from '../../gossip/messages-report.ts'
+import type { Bus, Member, MembershipView } from '../../gossip/types.ts'
+import type { Finding, JobBrain, TaskBrain, ToolCallRecord, VerifiedFinding } from '../../think/types.ts'
+import type { ToolRunner } from '../../tools/types.ts'
+import { JobElection } from '../../election/election.ts'
+import { authorize } from './authorize.ts'
+import type { JobsConfig } from './config.ts'
+import { Coordinator } from './coordinator.ts'
+import { JobNotFoundError, JobRejectedError } from './errors.ts'
+import { buildReport } from './report.ts'
+import { applyMessage, newRecord, taskCounts, type JobRecord } from './state.ts'
+import type { JobStore } from './store.ts'
+import { CatchUp } from './sync.ts'
+import { Worker } from './worker.ts'
+
+export interface JobsComponents {
+  bus: Bus
+  membership: MembershipView
+  store: JobStore
+  taskBrain: TaskBrain
+  jobBrain: JobBrain
+  tools: ToolRunner
+  selfName: string
+  now?: () => number
+  verify?: (findings: Finding[], toolCalls: ToolCallRecord[]) => VerifiedFinding[]
+  onLoad?: (tasksRunning: number) => void
+  log?: (line: string) => void
+}
+
+export interface JobSummary {
+  jobId: string
+  prompt: string
+  status: JobReport['status']
+  coordinator: string | null
+  epoch: number
+  submittedAt: number
+  submitter: string
+  tasks: number
+  done: number
+}
+
+/** Message types kept in the history (heartbeats and claims are not worth a disk write). */
+const STORED = new Set<JobMessage['type']>(['job.submitted', 'job.claim', 'job.plan', 'task.offer', 'task.grant', 'task.result', 'task.state', 'job.result', 'job.report'])
+
+export class JobsService extends EventEmitter {
+  readonly drops = new DropCounter()
+  readonly counters = { received: 0, accepted: 0, ignored: 0, sent: 0, takeovers: 0 }
+  private readonly records = new Map<string, JobRecord>()
+  private readonly elections = new Map<string, JobElection>()
+  private readonly coordinators = new Map<string, Coordinator>()
+  private readonly worker: Worker
+  private readonly catchUp: CatchUp
+  private readonly now: () => number
+  private state: { type: 'stopped' } | { type: 'running', unsubscribe: () => void, timer: NodeJS.Timeout } = { type: 'stopped' }
+  private readonly self: string
+
+  constructor (private readonly c: JobsComponents, readonly config: JobsConfig) {
+    super()
+    this.self = c.bus.self
+    this.now = c.now ?? Date.now
+    this.worker = new Worker({
+      self: this.self, selfName: c.selfName, send: async m => { await this.send(m) }, taskBrain: c.taskBrain, tools: c.tools, now: this.now, onLoad: c.onLoad, log: c.log
+    }, { maxConcurrentTasks: config.maxConcurrentTasks, heartbeatMs: config.heartbeatMs, claimHoldMs: Math.max(3000, config.offerRetryMs * 3) })
+    this.catchUp = new CatchUp({ records: this.records, send: async m => { await this.send(m) }, now: this.now }, { delayMs: config.digestDelayMs })
+  }
+
+  async start (): Promise<void> {
+    if (this.state.type === 'running') return
+    await this.load()
+    const unsubscribe = this.c.bus.subscribe(JOBS_TOPIC, (m) => { this.receive(m.data, m.from) })
+    const timer = setInterval(() => { this.tick() }, Math.min(250, Math.max(20, Math.floor(this.config.renewMs / 2))))
+    this.state = { type: 'running', unsubscribe, timer }
+    this.c.membership.on('member:join', this.onJoin)
+    this.catchUp.schedule()
+  }
+
+  async stop (): Promise<void> {
+    if (this.state.type !== 'running') return
+    this.state.unsubscribe()
+    clearInterval(this.state.timer)
+    this.state = { type: 'stopped' }
+    this.c.membership.off('member:join', this.onJoin)
+    this.catchUp.stop()
+    this.worker.stop()
+    for (const co of this.coordinators.values()) co.stop()
+    this.coordinators.clear()
+    await this.c.store.flush()
+  }
+
+  private readonly onJoin = (member: Member): void => {
+    if (member.peerId !== this.self) this.catchUp.schedule()
+  }
+
+  /** Replays the store so history, and a takeover, survive restarts. */
+  private async load (): Promise<void> {
+    const now = this.now()
+    await this.c.store.prune({ maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }, new Set(), now)
+    for (const { jobId } of await this.c.store.list()) {
+      const stored = await this.c.store.read(jobId)
+      if (stored == null || stored.entries.length === 0) continue
+      const record = newRecord(jobId, now)
+      for (const e of stored.entries) {
+        if (e.msg.type !== 'job.digest' && e.msg.type !== 'job.fetch' && e.msg.jobId === jobId) applyMessage(record, e.msg, now)
+      }
+      this.records.set(jobId, record)
+      if (record.report == null && record.submitted != null) {
+        const election = new JobElection(jobId, this.self, this.timing(), now)
+        election.restore(record.epoch, record.coordinator, now)
+        this.elections.set(jobId, election)
+      }
+    }
+  }
+
+  private timing () {
+    return { leaseMs: this.config.leaseMs, renewMs: this.config.renewMs, staggerMs: this.config.staggerMs }
+  }
+
+  /** Publishes a message and applies it locally (the bus does not echo our own). */
+  async send (message: OutgoingMessage): Promise<void> {
+    const data = encodeMessage(message, this.now())
+    this.counters.sent++
+    this.handle(JSON.parse(new TextDecoder().decode(data)) as JobMessage, this.self)
+    if (this.state.type === 'running') await this.c.bus.publish(JOBS_TOPIC, data)
+  }
+
+  /** The edge: every message from the network comes through here. */
+  receive (data: Uint8Array, from: string): void {
+    this.counters.received++
+    const decoded = decodeMessage(data)
+    if (!decoded.ok) { this.drop(decoded.reason, from, decoded.detail); return }
+    this.handle(decoded.message, from)
+  }
+
+  private drop (reason: Parameters<DropCounter['count']>[0], from: string, detail: string): void {
+    this.drops.count(reason)
+    this.c.log?.(`dropped message from ${from.slice(-8)}: ${reason} ${detail}`)
+    this.emit('drop', reason)
+  }
+
+  private handle (message: JobMessage, from: string): void {
+    if (message.type === 'job.digest') { this.catchUp.onDigest(message, from); return }
+    if (message.type === 'job.fetch') { this.catchUp.onFetch(message, from); return }
+    // any report for a job suppresses our own pending relay of it, accepted or not
+    if (message.type === 'job.report' || message.type === 'job.result') this.catchUp.seen(message.jobId)
+    let record = this.records.get(message.jobId)
+    // a peer that joined mid-job learns the job from the coordinator's offers
+    if (record == null && (message.type === 'task.offer' || message.type === 'job.plan')) {
+      record = newRecord(message.jobId, this.now())
+      this.records.set(message.jobId, record)
+    }
+    const verdict = authorize(record, message, from, { submitters: this.config.submitters })
+    if (verdict.type === 'drop') { this.drop(verdict.reason, from, `${message.type} ${message.jobId}`); return }
+    if (verdict.type === 'ignore') { this.counters.ignored++; return }
+    if (message.type === 'job.submitted' && message.prompt.length > MAX_PROMPT) { this.drop('bad-schema', from, 'prompt'); return }
+    record ??= this.createRecord(message.jobId)
+    if (!this.elect(record, message, from)) return
+    this.counters.accepted++
+    const changed = applyMessage(record, message, this.now())
+    if (changed && STORED.has(message.type)) {
+      this.c.store.append(record.jobId, { at: this.now(), from, msg: message }).catch((err) => { this.c.log?.(`history write failed: ${err?.message}`) })
+    }
+    this.sideEffects(record, message)
+  }
+
+  private createRecord (jobId: string): JobRecord {
+    const record = newRecord(jobId, this.now())
+    this.records.set(jobId, record)
+    return record
+  }
+
+  /** Election bookkeeping; false when the message must go no further. */
+  private elect (record: JobRecord, message: PerJobMessage, from: string): boolean {
+    if (record.report != null || message.type === 'job.result' || message.type === 'job.report') return true
+    let election = this.elections.get(record.jobId)
+    if (election == null) {
+      election = new JobElection(record.jobId, this.self, this.timing(), this.now(), record.epoch)
+      if (record.coordinator != null) election.restore(record.epoch, record.coordinator, this.now())
+      this.elections.set(record.jobId, election)
+    }
+    const isCoordinatorMessage = message.type === 'job.plan' || message.type === 'task.offer' || message.type === 'task.grant' || message.type === 'task.state'
+    if (message.type !== 'job.claim' && !(isCoordinatorMessage && message.epoch > election.epoch)) return true
+    const coordinator = message.type === 'job.claim' ? message.coordinator : from
+    const verdict = election.observeClaim(message.epoch, coordinator, this.now())
+    if (!verdict.accepted) {
+      if (verdict.reason === 'stale-epoch') this.drop('stale-epoch', from, `${message.type} ${record.jobId}`)
+      else this.counters.ignored++
+      return false
+    }
+    if (message.type !== 'job.claim') {
+      record.epoch = message.epoch
+      record.coordinator = from
+    }
+    if (verdict.steppedDown || (verdict.changed && coordinator !== this.self)) this.stopCoordinating(record.jobId)
+    if (verdict.changed) {
+      this.emit('election', { jobId: record.jobId, epoch: message.epoch, coordinator })
+      if (coordinator === this.self) queueMicrotask(() => { this.lead(record) })
+    }
+    // renewals change nothing in the log
+    return message.type !== 'job.claim' || verdict.changed
+  }
+
+  private lead (record: JobRecord): void {
+    const election = this.elections.get(record.jobId)
+    if (election == null || !election.leading || record.report != null || this.coordinators.has(record.jobId)) return
+    if (record.epoch > 1) this.counters.takeovers++
+    this.c.log?.(`coordinating ${record.jobId} at epoch ${election.epoch}`)
+    const co = new Coordinator({
+      self: this.self,
+      selfName: this.c.selfName,
+      send: async m => { await this.send(m) },
+      jobBrain: this.c.jobBrain,
+      alive: () => this.c.membership.alive(),
+      member: id => this.c.membership.get(id),
+      now: this.now,
+      verify: this.c.verify,
+      log: this.c.log
+    }, {
+      progressTimeoutMs: this.config.progressTimeoutMs,
+      offerRetryMs: this.config.offerRetryMs,
+      claimWindowMs: this.config.claimWindowMs,
+      unreachableWaitMs: this.config.unreachableWaitMs,
+      tickMs: Math.min(250, this.config.heartbeatMs)
+    }, record, election.epoch)
+    this.coordinators.set(record.jobId, co)
+    co.start()
+  }
+
+  private stopCoordinating (jobId: string): void {
+    this.coordinators.get(jobId)?.stop()
+    this.coordinators.delete(jobId)
+  }
+
+  private sideEffects (record: JobRecord, message: PerJobMessage): void {
+    switch (message.type) {
+      case 'task.offer':
+        void this.worker.onOffer(message)
+        break
+      case 'task.grant': {
+        const task = record.tasks.get(message.taskId)
+        if (task == null) break
+        const deadline = record.submitted?.deadline ?? this.now() + this.config.defaultDeadlineS * 1000
+        void this.worker.onGrant(message, { prompt: task.prompt, context: `host ${this.c.selfName}, job ${record.jobId}, task ${task.taskId}`, deadline })
+        break
+      }
+      case 'task.claim':
+        this.coordinators.get(record.jobId)?.onClaim(message)
+        break
+      case 'task.result':
+      case 'task.state':
+        this.emit('task:done', { jobId: record.jobId, taskId: message.taskId, state: record.tasks.get(message.taskId)?.state, counts: taskCounts(record) })
+        break
+      case 'job.result':
+      case 'job.report':
+        this.catchUp.seen(record.jobId)
+        this.elections.delete(record.jobId)
+        this.stopCoordinating(record.jobId)
+        this.worker.jobEnded(record.jobId)
+        this.emit('job:done', record.report)
+        void this.prune()
+        break
+    }
+    this.emit('job:update', record.jobId)
+  }
+
+  private async prune (): Promise<void> {
+    const keep = new Set([...this.records.values()].filter(r => r.report == null).map(r => r.jobId))
+    const removed = await this.c.store.prune({ maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }, keep, this.now()).catch(() => [])
+    for (const id of removed) this.records.delete(id)
+  }
+
+  private tick (): void {
+    const now = this.now()
+    const alive = this.c.membership.alive().map(m => m.peerId)
+    for (const [jobId, election] of this.elections) {
+      const record = this.records.get(jobId)
+      if (record == null || record.report != null || record.submitted == null) continue
+      const action = election.tick(now, alive)
+      if (action.type === 'none') continue
+      if (action.type === 'claim' && action.takeover) this.c.log?.(`lease of ${jobId} lapsed; claiming epoch ${action.epoch}`)
+      void this.send({ type: 'job.claim', jobId, epoch: action.epoch, coordinator: this.self, coordinatorName: this.c.selfName, leaseMs: this.config.leaseMs }).catch(() => {})
+    }
+  }
+
+  // ---- the API used by the control methods ----
+
+  /** Gossips a new job; resolves with its id. */
+  async submit (input: { prompt: string, targets?: string[] | null, deadlineS?: number }): Promise<string> {
+    const prompt = input.prompt.trim()
+    if (prompt === '') throw new JobRejectedError('the prompt is empty', 'ERR_EMPTY_PROMPT')
+    if (prompt.length > MAX_PROMPT) throw new JobRejectedError(`the prompt is longer than ${MAX_PROMPT} characters`, 'ERR_PROMPT_TOO_LONG')
+    const deadlineS = Math.min(input.deadlineS ?? this.config.defaultDeadlineS, this.config.maxDeadlineS)
+    const now = this.now()
+    const jobId = `j${now.toString(36)}${randomBytes(3).toString('hex')}`
+    await this.send({
+      type: 'job.submitted', jobId, epoch: 0, prompt, targets: input.targets != null && input.targets.length > 0 ? input.targets : null,
+      submitter: this.self, submitterName: this.c.selfName, submittedAt: now, deadline: now + deadlineS * 1000
+    })
+    return jobId
+  }
+
+  /** Resolves jobId or a unique prefix of it. */
+  resolve (idOrPrefix: string): JobRecord {
+    const exact = this.records.get(idOrPrefix)
+    if (exact?.submitted != null) return exact
+    const matches = [...this.records.values()].filter(r => r.submitted != null && r.jobId.startsWith(idOrPrefix))
+    if (matches.length !== 1) throw new JobNotFoundError(idOrPrefix)
+    return matches[0]
+  }
+
+  report (idOrPrefix: string): JobReport {
+    const record = this.resolve(idOrPrefix)
+    return record.report ?? buildReport({ record, now: this.now(), nameOf: id => this.c.membership.get(id)?.name })
+  }
+
+  counts (jobId: string) {
+    const r = this.records.get(jobId)
+    return r != null ? taskCounts(r) : null
+  }
+
+  list (): JobSummary[] {
+    return [...this.records.values()].filter(r => r.submitted != null).map(r => ({
+      jobId: r.jobId,
+      prompt: r.submitted!.prompt,
+      status: r.status,
+      coordinator: r.coordinatorName ?? (r.coordinator != null ? this.c.membership.get(r.coordinator)?.name ?? null : null),
+      epoch: r.epoch,
+      submittedAt: r.submitted!.submittedAt,
+      submitter: r.submitted!.submitterName,
+      tasks: r.tasks.size,
+      done: [...r.tasks.values()].filter(t => t.state === 'done').length
+    })).sort((a, b) => b.submittedAt - a.submittedAt)
+  }
+
+  stats () {
+    return { drops: this.drops.snapshot(), dropped: this.drops.total, ...this.counters, jobs: this.records.size, coordinating: [...this.coordinators.keys()], tasksRunning: this.worker.tasksRunning }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Several simulated peers in one process: an in-memory bus (asynchronous delivery, a
+ * peer can be killed or cut off), a shared membership world, scripted brains and real
+ * JobsServices with real stores in temp dirs. Fast and deterministic enough to drive
+ * elections, takeovers and dark workers without a network.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Bus, BusMessage, Member, MembershipEvent, MembershipView, Presence } from '../../src/gossip/types.ts'
+import type { JobBrain, TaskBrain, TaskOutcome } from '../../src/think/types.ts'
+import type { ToolRunner } from '../../src/tools/types.ts'
+import { jobsConfigSchema, type JobsConfig } from '../../src/node/jobs/config.ts'
+import { JobsService } from '../../src/node/jobs/service.ts'
+import { JobStore } from '../../src/node/jobs/store.ts'
+
+export class MemNet {
+  private readonly handlers = new Map<string, Map<string, Set<(m: BusMessage) => void>>>()
+  readonly down = new Set<string>()
+  /** every message published, for assertions */
+  readonly log: Array<{ from: string, topic: string, data: Uint8Array }> = []
+
+  bus (self: string): Bus {
+    return {
+      self,
+      publish: async (topic, data) => {
+        if (this.down.has(self)) return 0
+        this.log.push({ from: self, topic, data })
+        let n = 0
+        for (const [peer, topics] of this.handlers) {
+          if (peer === self || this.down.has(peer)) continue
+          for (const h of topics.get(topic) ?? []) { n++; setImmediate(() => { if (!this.down.has(peer)) h({ topic, from: self, data }) }) }
+        }
+        return n
+      },
+      subscribe: (topic, handler) => {
+        const topics = this.handlers.get(self) ?? new Map()
+        this.handlers.set(self, topics)
+        const set = topics.get(topic) ?? new Set()
+        topics.set(topic, set)
+        set.add(handler)
+        return () => { set.delete(handler) }
+      }
+    }
+  }
+
+  /** Injects raw bytes as if `from` had published them. */
+  inject (from: string, topic: string, data: Uint8Array): void {
+    for (const [peer, topics] of this.handlers) {
+      if (peer === from || this.down.has(peer)) continue
+      for (const h of topics.get(topic) ?? []) setImmediate(() => { h({ topic, from, data }) })
+    }
+  }
+}
+
+function presence (name: string): Presence {
+  return { v: 1, name, hostname: name, platform: 'linux', arch: 'x64', cpus: 2, totalMem: 1, freeMem: 1, load: [0.5, 0.5, 0.5], version: 't', tools: [], endpoints: [], tags: [], tasksRunning: 0, ts: 0, seq: 0 }
+}
+
+/** One membership truth shared by all simulated peers (as if detection were instant). */
+export class World {
+  readonly members = new Map<string, { name: string, alive: boolean }>()
+  private readonly listeners = new Map<string, Map<MembershipEvent, Set<(m: Member) => void>>>()
+
+  private member (peerId: string, viewer: string): Member {
+    const m = this.members.get(peerId)!
+    return { peerId, name: m.name, state: m.alive ? 'alive' : 'dead', lastSeenMs: 0, addresses: [], presence: presence(m.name), self: peerId === viewer }
+  }
+
+  set (peerId: string, name: string, alive: boolean): void {
+    const before = this.members.get(peerId)?.alive
+    this.members.set(peerId, { name, alive })
+    const event: MembershipEvent | null = alive && before !== true ? 'member:join' : !alive && before === true ? 'member:leave' : null
+    if (event == null) return
+    for (const [viewer, map] of this.listeners) {
+      if (viewer === peerId) continue
+      for (const l of map.get(event) ?? []) l(this.member(peerId, viewer))
+    }
+  }
+
+  view (self: string): MembershipView {
+    const map = new Map<MembershipEvent, Set<(m: Member) => void>>()
+    this.listeners.set(self, map)
+    return {
+      self,
+      list: () => [...this.members.keys()].map(id => this.member(id, self)),
+      get: id => this.members.has(id) ? this.member(id, self) : undefined,
+      alive: () => [...this.members.keys()].filter(id => this.members.get(id)!.alive).map(id => this.member(id, self)),
+      on: (e, l) => { const s = map.get(e) ?? new Set(); map.set(e, s); s.add(l) },
+      off: (e, l) => { map.get(e)?.delete(l) }
+    }
+  }
+}
+
+export const noTools: ToolRunner = { list: () => [], run: async () => ({ ok: true, data: null, text: '', exitCode: 0, ms: 0 }), jsonSchema: () => ({}) }
+
+/** A task brain that takes `delayMs` and reports one finding naming the host. */
+export function scriptedTaskBrain (host: string, delayMs: () => number, runs: string[]): TaskBrain {
+  return {
+    runTask: async (task, { signal }) => {
+      runs.push(`${host}:${task.prompt}`)
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, delayMs())
+        signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+      })
+      const outcome: TaskOutcome = {
+        answer: `checked ${host}`,
+        findings: [{ severity: 'warning', title: `disk on ${host}`, detail: 'x', evidence: ['c1'], claims: [{ metric: 'disk.usedPercent', subject: '/', value: 85, unit: '%' }], verified: true, checks: [] }],
+        toolCalls: [{ id: 'c1', tool: 'disk_usage', args: {}, ok: true, ms: 3, exitCode: 0, data: { mounts: [] }, digest: '/ 85%' }],
+        brain: { kind: 'playbook', reason: 'configured' },
+        steps: 0,
+        ms: 5
+      }
+      return outcome
+    }
+  }
+}
+
+/** One task per member, plus `extra` host-agnostic tasks. */
+export function scriptedJobBrain (extra = 0): JobBrain {
+  return {
+    decompose: async (job, members) => ({
+      tasks: [
+        ...members.map((m, i) => ({ taskId: `t${i + 1}`, host: m.peerId, prompt: `investigate ${m.name}` })),
+        ...Array.from({ length: extra }, (_, i) => ({ taskId: `x${i + 1}`, host: null, prompt: `extra ${i + 1}` }))
+      ],
+      brain: { kind: 'playbook', reason: 'configured' }
+    }),
+    synthesize: async (job, results) => ({
+      summary: `${results.filter(r => r.state === 'done').length}/${results.length} tasks done`,
+      findings: results.flatMap(r => (r.outcome?.findings ?? []).map(f => ({ ...f, host: r.host, hostName: r.hostName }))),
+      brain: { kind: 'playbook', reason: 'configured' }
+    })
+  }
+}
+
+export const fastConfig = (over: Partial<JobsConfig> = {}): JobsConfig => jobsConfigSchema.parse({
+  leaseMs: 600, renewMs: 150, staggerMs: 200, heartbeatMs: 100, progressTimeoutMs: 800, offerRetryMs: 200, claimWindowMs: 50,
+  unreachableWaitMs: 300, digestDelayMs: 100, fsync: false, ...over
+})
+
+export interface SimPeer {
+  id: string
+  name: string
+  home: string
+  service: JobsService
+  runs: string[]
+}
+
+export class Cluster {
+  readonly net = new MemNet()
+  readonly world = new World()
+  readonly peers = new Map<string, SimPeer>()
+  private readonly dirs: string[] = []
+  taskDelayMs = 100
+
+  constructor (private readonly config: JobsConfig = fastConfig(), private readonly extraTasks = 0) {}
+
+  async add (name: string, home?: string): Promise<SimPeer> {
+    const id = `Qm${name}`
+    const dir = home ?? mkdtempSync(join(tmpdir(), `swarm-jobs-${name}-`))
+    if (home == null) this.dirs.push(dir)
+    this.net.down.delete(id)
+    const runs: string[] = []
+    const service = new JobsService({
+      bus: this.net.bus(id),
+      membership: this.world.view(id),
+      store: new JobStore(dir, { fsync: false }),
+      taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs),
+      jobBrain: scriptedJobBrain(this.extraTasks),
+      tools: noTools,
+      selfName: name
+    }, this.config)
+    await service.start()
+    this.world.set(id, name, true)
+    const peer = { id, name, home: dir, service, runs }
+    this.peers.set(name, peer)
+    return peer
+  }
+
+  /** SIGKILL-like: the peer stops hearing and speaking at once, and others see it dead. */
+  async kill (name: string): Promise<void> {
+    const p = this.peers.get(name)!
+    this.net.down.add(p.id)
+    await p.service.stop()
+    this.world.set(p.id, name, false)
+  }
+
+  async close (): Promise<void> {
+    for (const p of this.peers.values()) await p.service.stop()
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,196 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { decodeMessage, encodeMessage } from '../../src/gossip/messages-codec.ts'
+import { JOBS_TOPIC, type JobMessage } from '../../src/gossip/messages.ts'
+import type { JobReport } from '../../src/gossip/messages-report.ts'
+import { Cluster, fastConfig, type SimPeer } from './harness.ts'
+
+let cluster: Cluster
+afterEach(async () => { await cluster?.close() })
+
+async function runJob (from: SimPeer, input: { prompt: string, targets?: string[] }, timeout = 15_000): Promise<JobReport> {
+  const jobId = await from.service.submit(input)
+  return await new Promise<JobReport>((resolve, reject) => {
+    const t = setTimeout(() => { reject(new Error(`job ${jobId} did not end`)) }, timeout)
+    const check = (report: JobReport) => { if (report?.jobId === jobId) { clearTimeout(t); from.service.off('job:done', check); resolve(report) } }
+    from.service.on('job:done', check)
+  })
+}
+
+function sent (c: Cluster, type: string): JobMessage[] {
+  return c.net.log.map(e => decodeMessage(e.data)).filter(d => d.ok).map(d => (d as { message: JobMessage }).message).filter(m => m.type === type)
+}
+
+describe('jobs over an in-memory bus', () => {
+  it('runs one task per host and every peer ends with the same report', async () => {
+    cluster = new Cluster()
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d')]
+    const report = await runJob(peers[1], { prompt: 'audit disks' })
+    expect(report.status).toBe('completed')
+    expect(report.tasks).toHaveLength(4)
+    expect(report.hosts.map(h => h.name).sort()).toEqual(['a', 'b', 'c', 'd'])
+    expect(report.hosts.every(h => h.state === 'findings')).toBe(true)
+    expect(report.epoch).toBe(1)
+    expect(report.stats.toolCalls).toBe(4)
+    expect(report.findings).toHaveLength(4)
+    expect(report.summary).toBe('4/4 tasks done')
+    for (const p of peers) expect(p.runs).toEqual([`${p.name}:investigate ${p.name}`])
+    await vi.waitFor(() => { for (const p of peers) expect(p.service.report(report.jobId)).toEqual(report) })
+    for (const p of peers) expect(p.service.stats().drops).toEqual({})
+    expect(peers[0].service.list()[0]).toMatchObject({ jobId: report.jobId, status: 'completed', epoch: 1 })
+  })
+
+  it('limits a job to its targets', async () => {
+    cluster = new Cluster()
+    const [a, b] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const report = await runJob(a, { prompt: 'dns', targets: [b.id] })
+    expect(report.status).toBe('completed')
+    expect(report.hosts.map(h => h.name)).toEqual(['b'])
+  })
+
+  it('marks a worker killed mid-task unreachable and redoes its host-agnostic task elsewhere', async () => {
+    cluster = new Cluster(fastConfig(), 1)
+    cluster.taskDelayMs = 1500
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const jobId = await peers[0].service.submit({ prompt: 'audit' })
+    // whoever runs the host-agnostic task x1 is the victim (coordinator or not)
+    let victim: SimPeer | undefined
+    await vi.waitFor(() => {
+      const x1 = peers[0].service.report(jobId).tasks.find(t => t.taskId === 'x1')
+      expect(x1?.state).toBe('running')
+      victim = peers.find(p => p.name === x1?.worker)
+      expect(victim).toBeDefined()
+    })
+    const survivor = peers.find(p => p !== victim)!
+    const done = new Promise<JobReport>(resolve => survivor.service.on('job:done', resolve))
+    await cluster.kill(victim!.name)
+    const report = await done
+    expect(report.status).toBe('partial')
+    expect(report.hosts.find(h => h.name === victim!.name)?.state).toBe('unreachable')
+    expect(report.hosts.filter(h => h.name !== victim!.name).every(h => h.state === 'findings')).toBe(true)
+    const x1 = report.tasks.find(t => t.taskId === 'x1')!
+    expect(x1.state).toBe('done')
+    expect(x1.worker).not.toBe(victim!.name)
+    expect(x1.attempts).toBe(2)
+  })
+
+  it('survives the coordinator dying mid-job: takeover at a higher epoch, no task lost or doubled', async () => {
+    cluster = new Cluster()
+    cluster.taskDelayMs = 500
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d')]
+    const jobId = await peers[0].service.submit({ prompt: 'audit' })
+    let coordinator: SimPeer | undefined
+    await vi.waitFor(() => {
+      const r = peers[0].service.report(jobId)
+      expect(r.tasks.filter(t => t.state === 'running').length).toBeGreaterThan(0)
+      coordinator = peers.find(p => p.id === r.coordinator?.peerId)
+      expect(coordinator).toBeDefined()
+    })
+    const survivor = peers.find(p => p !== coordinator)!
+    const done = new Promise<JobReport>(resolve => survivor.service.on('job:done', resolve))
+    // the coordinator's own host task dies with it; the others must all be counted once
+    await cluster.kill(coordinator!.name)
+    const report = await done
+    expect(report.epoch).toBeGreaterThan(1)
+    expect(report.coordinator?.peerId).not.toBe(coordinator!.id)
+    expect(report.tasks).toHaveLength(4)
+    const others = report.tasks.filter(t => t.hostPeerId !== coordinator!.id)
+    expect(others.every(t => t.state === 'done')).toBe(true)
+    expect(report.hosts.find(h => h.peerId === coordinator!.id)?.state).toBe('unreachable')
+    expect(report.status).toBe('partial')
+    expect(report.stats.succeeded).toBe(3)
+    for (const p of peers) if (p !== coordinator) expect(p.runs).toHaveLength(1)
+    expect(survivor.service.stats().dropped).toBe(0)
+  })
+
+  it('takes over a job whose coordinator died after the results were sent, without rerunning them', async () => {
+    cluster = new Cluster(fastConfig({ unreachableWaitMs: 3000 }))
+    cluster.taskDelayMs = 50
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const jobId = await peers[0].service.submit({ prompt: 'audit', targets: [...peers.map(p => p.id), 'QmGhost'] })
+    // a ghost host is targeted: the job waits for it while all real results are in
+    await vi.waitFor(() => expect(peers[0].service.counts(jobId)).toMatchObject({ done: 3, unreachable: 1 }))
+    const coordinator = peers.find(p => p.id === peers[0].service.report(jobId).coordinator?.peerId)!
+    const survivor = peers.find(p => p !== coordinator)!
+    const done = new Promise<JobReport>(resolve => survivor.service.on('job:done', resolve))
+    await cluster.kill(coordinator.name)
+    const report = await done
+    expect(report.epoch).toBeGreaterThan(1)
+    expect(report.tasks.filter(t => t.hostPeerId !== 'QmGhost').every(t => t.state === 'done')).toBe(true)
+    expect(report.hosts.find(h => h.peerId === 'QmGhost')?.state).toBe('unreachable')
+    for (const p of peers) expect(p.runs).toHaveLength(1)
+  })
+
+  it('includes a box that joins while a fleet-wide job is fanning out', async () => {
+    cluster = new Cluster(fastConfig({ unreachableWaitMs: 300 }))
+    cluster.taskDelayMs = 700
+    const [a] = [await cluster.add('a'), await cluster.add('b')]
+    const jobId = await a.service.submit({ prompt: 'audit' })
+    const done = new Promise<JobReport>(resolve => a.service.on('job:done', resolve))
+    await vi.waitFor(() => expect(a.service.counts(jobId)?.running).toBeGreaterThan(0))
+    const late = await cluster.add('late')
+    const report = await done
+    expect(report.hosts.map(h => h.name).sort()).toEqual(['a', 'b', 'late'])
+    expect(report.status).toBe('completed')
+    expect(late.runs).toHaveLength(1)
+  })
+
+  it('drops forged, stale and malformed messages, counts them, and changes nothing', async () => {
+    cluster = new Cluster()
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const report = await runJob(a, { prompt: 'audit' })
+    await vi.waitFor(() => expect(b.service.report(report.jobId).status).toBe('completed'))
+    const before = JSON.stringify(b.service.report(report.jobId))
+    const task = report.tasks.find(t => t.hostPeerId === a.id)!
+    const result = sent(cluster, 'task.result').find(m => m.type === 'task.result' && m.taskId === task.taskId)!
+    const forge = (m: object) => encodeMessage(m as never)
+    // a result for a's task signed by c, who was never granted it
+    cluster.net.inject(c.id, JOBS_TOPIC, forge({ ...result, worker: c.id, ts: undefined }))
+    // a claim with an epoch older than the job's
+    cluster.net.inject(c.id, JOBS_TOPIC, forge({ type: 'job.claim', jobId: report.jobId, epoch: 0, coordinator: c.id, coordinatorName: 'c', leaseMs: 1000 }))
+    // garbage
+    cluster.net.inject(c.id, JOBS_TOPIC, new TextEncoder().encode('{"v":1,"type":"task.res'))
+    cluster.net.inject(c.id, JOBS_TOPIC, new TextEncoder().encode(JSON.stringify({ v: 1, type: 'task.grant', jobId: 'x' })))
+    cluster.net.inject(c.id, JOBS_TOPIC, new TextEncoder().encode(JSON.stringify({ v: 99, type: 'job.claim' })))
+    await vi.waitFor(() => {
+      const s = b.service.stats().drops
+      expect(s['not-granted']).toBe(1)
+      expect(s['bad-json']).toBe(1)
+      expect(s['bad-schema']).toBe(1)
+      expect(s['bad-version']).toBe(1)
+      expect(b.service.stats().dropped).toBe(5)
+    })
+    expect(JSON.stringify(b.service.report(report.jobId))).toBe(before)
+  })
+
+  it('forged coordinator messages at a stale epoch are dropped while a job runs', async () => {
+    cluster = new Cluster()
+    cluster.taskDelayMs = 400
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const jobId = await a.service.submit({ prompt: 'audit' })
+    await vi.waitFor(() => expect(a.service.counts(jobId)?.running).toBeGreaterThan(0))
+    const coordinatorId = a.service.report(jobId).coordinator!.peerId
+    const forger = [a, b, c].find(p => p.id !== coordinatorId)!
+    cluster.net.inject(forger.id, JOBS_TOPIC, encodeMessage({ type: 'task.state', jobId, epoch: 1, taskId: 't1', attempt: 1, state: 'unreachable', reason: 'forged' }))
+    cluster.net.inject(forger.id, JOBS_TOPIC, encodeMessage({ type: 'task.grant', jobId, epoch: 0, taskId: 't1', attempt: 1, worker: forger.id }))
+    const done = await new Promise<JobReport>(resolve => a.service.on('job:done', resolve))
+    expect(done.status).toBe('completed')
+    const drops = [a, b, c].filter(p => p !== forger).map(p => p.service.stats().drops)
+    for (const d of drops) {
+      expect(d['not-coordinator']).toBe(1)
+      expect(d['stale-epoch']).toBe(1)
+    }
+  })
+
+  it('never runs more than maxConcurrentTasks at once on a peer', async () => {
+    cluster = new Cluster(fastConfig({ maxConcurrentTasks: 2 }), 6)
+    cluster.taskDelayMs = 150
+    const a = await cluster.add('a')
+    let max = 0
+    const timer = setInterval(() => { max = Math.max(max, a.service.stats().tasksRunning) }, 5)
+    const report = await runJob(a, { prompt: 'many' })
+    clearInterval(timer)
+    expect(report.status).toBe('completed')
+    expect(report.tasks).toHaveLength(7)
+    expect(max).toBe(2)
+  })
+})
