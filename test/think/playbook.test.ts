@@ -69,4 +69,12 @@ describe('playbook brain', () => {
     expect(namesIn('look at /etc/app.conf and main.ts')).toEqual([])
     expect(healthyData.os_info).toBeDefined()
   })
+
+  it('counts a nameserver timing out, not one answering NXDOMAIN for a name from /etc/hosts', async () => {
+    const dns = (error: string) => ({ resolvers: ['10.0.0.1'], names: [{ name: 'localhost', system: { ok: true, addresses: ['127.0.0.1'], ms: 1 }, servers: [{ server: '10.0.0.1', ok: false, addresses: [], ms: 2000, error }] }] })
+    const nx = await playbookBrain().runTask({ prompt: 'x' }, { tools: fixtureTools({ dns_check: dns('NXDOMAIN') }) })
+    expect(nx.findings).toEqual([])
+    const timeout = await playbookBrain().runTask({ prompt: 'x' }, { tools: fixtureTools({ dns_check: dns('TIMEOUT') }) })
+    expect(timeout.findings.map(f => [f.severity, f.title, f.verified])).toEqual([['warning', 'DNS: 1 of 1 nameservers fail for localhost', true]])
+  })
 })
