@@ -3,7 +3,7 @@ import { createJobBrain, parsePlan } from '../../src/think/job-brain.ts'
 import { createInferencePool } from '../../src/think/pool.ts'
 import { thinkConfigSchema } from '../../src/think/config.ts'
 import type { TaskReportInput, VerifiedFinding } from '../../src/think/types.ts'
-import { startFakeOpenAI, turns, type FakeOpenAI } from '../helpers/fake-openai.ts'
+import { startFakeOpenAI, turns, type FakeOpenAI, type Script } from '../helpers/fake-openai.ts'
 
 const servers: FakeOpenAI[] = []
 afterEach(async () => { await Promise.all(servers.splice(0).map(async s => { await s.close() })) })
@@ -20,7 +20,7 @@ const results: TaskReportInput[] = [
   { taskId: 'j1.3', host: 'P3', hostName: 'gone', state: 'unreachable' }
 ]
 
-async function modelBrain (script: Parameters<typeof startFakeOpenAI>[0]['script']) {
+async function modelBrain (script: Script) {
   const llm = await startFakeOpenAI({ script })
   servers.push(llm)
   const pool = createInferencePool({ endpoints: [{ url: llm.url, source: 'config' }], model: 'm', maxAttempts: 1 })
