@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLab, labSupport, type Lab, type LabPeer } from '../helpers/netlab.ts'
+import type { PeerRow } from '../../src/node/peer.ts'
+
+// Real peers, one network namespace each, on a bridge this test builds: mDNS, TCP, pnet,
+// noise and gossipsub are the real ones. Needs root; under CI=true it must run.
+const support = labSupport()
+if (!support.ok && process.env.CI === 'true') throw new Error(`CI=true but the netns lab cannot run: ${support.reason}`)
+if (!support.ok) console.warn(`skipping membership netns tests: ${support.reason}`)
+
+describe.skipIf(!support.ok)('membership across network namespaces', () => {
+  let lab: Lab
+  let a: LabPeer, b: LabPeer, c: LabPeer, outsider: LabPeer
+  const outsiderSightings: string[] = []
+
+  /** polls peers' membership views until `ok` holds for each; returns ms since `since` */
+  async function until (observers: LabPeer[], ok: (rows: PeerRow[], observer: LabPeer) => boolean, since: number, timeoutMs: number): Promise<number> {
+    await lab.waitFor(async () => {
+      const views = await Promise.all(observers.map(async o => await o.peers()))
+      for (const rows of views) {
+        for (const r of rows) if (outsider?.peerId !== '' && r.peerId === outsider?.peerId) outsiderSightings.push(r.peerId)
+      }
+      return views.every((rows, i) => ok(rows, observers[i]))
+    }, { timeoutMs, intervalMs: 50 })
+    return Date.now() - since
+  }
+  const stateOf = (rows: PeerRow[], p: LabPeer) => rows.find(r => r.peerId === p.peerId)?.state
+
+  beforeAll(async () => {
+    lab = await createLab()
+    ;[a, b, c, outsider] = await Promise.all([
+      lab.addPeer({ name: 'alpha' }),
+      lab.addPeer({ name: 'bravo' }),
+      lab.addPeer({ name: 'charlie' }),
+      lab.addPeer({ name: 'outsider', swarmKey: 'new' })
+    ])
+  })
+
+  afterAll(async () => {
+    await lab?.destroy()
+  })
+
+  it('3 peers find each other by mDNS and each lists all 3 as alive', async () => {
+    const ids = [a, b, c].map(p => p.peerId).sort()
+    const ms = await until([a, b, c], rows => {
+      const alive = rows.filter(r => r.state === 'alive').map(r => r.peerId).sort()
+      return JSON.stringify(alive) === JSON.stringify(ids)
+    }, Math.min(a.startedAt, b.startedAt, c.startedAt), 15_000)
+    console.log(`3 peers converged ${ms} ms after the first started`)
+    // the real CLI, inside a namespace, says the same
+    const r = await lab.cli(b, ['peers', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const rows = JSON.parse(r.stdout) as PeerRow[]
+    expect(rows.map(x => x.name).sort()).toEqual(['alpha', 'bravo', 'charlie'])
+    expect(rows.every(x => x.state === 'alive')).toBe(true)
+    const charlie = rows.find(x => x.name === 'charlie')!
+    expect(charlie.hostname).toBe('charlie')
+    expect(charlie.addresses.some(x => x.includes(c.ip))).toBe(true)
+    expect(charlie.lastSeenMs).toBeLessThan(2500)
+  })
+
+  it('a 4th peer started later is listed as alive by all within 3 s', async () => {
+    const d = await lab.addPeer({ name: 'delta' })
+    const all = [a, b, c, d]
+    const ms = await until(all, (rows) => all.every(p => stateOf(rows, p) === 'alive'), d.spawnedAt, 10_000)
+    console.log(`4th peer listed by all ${ms} ms after its process was spawned (${ms - (d.startedAt - d.spawnedAt)} ms after it started)`)
+    expect(ms).toBeLessThan(3000)
+  })
+
+  it('a peer killed with SIGKILL is marked dead by the others within 5 s', async () => {
+    const d = lab.peers[4]
+    const t0 = Date.now()
+    await c.kill('SIGKILL')
+    const ms = await until([a, b, d], rows => stateOf(rows, c) === 'dead', t0, 10_000)
+    console.log(`SIGKILL detected in ${ms} ms`)
+    expect(ms).toBeLessThan(5000)
+  })
+
+  it('a peer whose link is cut is marked dead within 5 s, and alive again after the link returns', async () => {
+    const d = lab.peers[4]
+    const t0 = Date.now()
+    await b.cutLink()
+    const ms = await until([a, d], rows => stateOf(rows, b) === 'dead', t0, 10_000)
+    console.log(`cut link detected in ${ms} ms`)
+    expect(ms).toBeLessThan(5000)
+    const t1 = Date.now()
+    await b.restoreLink()
+    const back = await until([a, d, b], (rows, o) => o === b ? stateOf(rows, a) === 'alive' && stateOf(rows, d) === 'alive' : stateOf(rows, b) === 'alive', t1, 20_000)
+    console.log(`restored link: alive again after ${back} ms`)
+  })
+
+  it('a peer with a different swarm key is never listed', async () => {
+    expect(outsider.exited()).toBe(false)
+    const views = await Promise.all([a, b].map(async p => await p.peers()))
+    expect(views.flat().some(r => r.peerId === outsider.peerId)).toBe(false)
+    expect(outsiderSightings).toEqual([])
+    // and the outsider sees nobody
+    expect((await outsider.peers()).map(r => r.peerId)).toEqual([outsider.peerId])
+  })
+
+  it('a peer that stops with SIGTERM is dropped by the others at once, and exits 0', async () => {
+    const d = lab.peers[4]
+    const t0 = Date.now()
+    const code = await d.kill('SIGTERM')
+    expect(code).toBe(0)
+    const ms = await until([a, b], rows => {
+      const row = rows.find(r => r.peerId === d.peerId)
+      return row?.state === 'dead' && row.deadReason === 'left'
+    }, t0, 5000)
+    console.log(`SIGTERM leave seen in ${ms} ms (including the process exit)`)
+    expect(ms).toBeLessThan(1000)
+  })
+})
