@@ -14,7 +14,8 @@ const CODES: Record<string, string> = {
   EREFUSED: 'REFUSED',
   ETIMEOUT: 'TIMEOUT',
   ECONNREFUSED: 'ECONNREFUSED',
-  EAI_AGAIN: 'TIMEOUT',
+  // getaddrinfo's "temporary failure": every server timed out, refused or said SERVFAIL
+  EAI_AGAIN: 'TEMPFAIL',
   EAI_NONAME: 'NXDOMAIN',
   EAI_NODATA: 'NODATA',
   EBADRESP: 'BADRESP',

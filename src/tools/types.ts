@@ -106,7 +106,7 @@ export interface DnsAnswer {
   ok: boolean
   addresses: string[]
   ms: number
-  /** e.g. NXDOMAIN, SERVFAIL, TIMEOUT, ECONNREFUSED */
+  /** e.g. NXDOMAIN, NODATA, SERVFAIL, REFUSED, TIMEOUT, TEMPFAIL (system resolver), ECONNREFUSED */
   error?: string
 }
 export interface DnsCheckData {

@@ -1,0 +1,74 @@
+/**
+ * The tools as a user runs them (`swarm tool ... --json`) inside namespaces this test
+ * makes: a network namespace with its own resolv.conf and a tiny DNS server, and a
+ * mount namespace with a tmpfs filled to a known level. Needs root.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FIXTURES, NODE, REPO } from './fixtures.ts'
+
+const isRoot = process.getuid?.() === 0
+if (!isRoot && process.env.CI === 'true') throw new Error('namespaces.netns.test.ts must run as root under CI')
+if (!isRoot) console.warn('skipping namespace tests: they need root (ip netns, unshare -m)')
+
+describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
+  const ns = `swt-dns-${process.pid}`
+  const etcDir = `/etc/netns/${ns}`
+  let dns: ChildProcess | undefined
+
+  beforeAll(async () => {
+    execFileSync('ip', ['netns', 'add', ns])
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
+    // ip netns exec bind-mounts this over /etc/resolv.conf: 127.0.0.2 has no server
+    mkdirSync(etcDir, { recursive: true })
+    writeFileSync(join(etcDir, 'resolv.conf'), 'nameserver 127.0.0.1\nnameserver 127.0.0.2\noptions timeout:1 attempts:1\n')
+    dns = spawn('ip', ['netns', 'exec', ns, NODE, `${FIXTURES}bin/fake-dns.mjs`, '127.0.0.1', '53', 'good.test=10.9.8.7', '--servfail', 'broken.test'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve, reject) => {
+      dns?.stdout?.on('data', (b: Buffer) => { if (b.toString().includes('listening')) resolve() })
+      dns?.once('exit', code => { reject(new Error(`fake dns exited ${code}`)) })
+    })
+  })
+
+  afterAll(() => {
+    try { if (dns?.pid !== undefined && dns.exitCode === null) dns.kill('SIGTERM') } finally {
+      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {}
+      rmSync(etcDir, { recursive: true, force: true })
+    }
+  })
+
+  it('tells a missing name, a failing server and a down resolver apart', () => {
+    const out = execFileSync('ip', ['netns', 'exec', ns, NODE, 'bin/swarm.mjs', 'tool', 'dns_check', '--json', '--args', '{"names":["good.test","missing.test","broken.test"]}'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, SWARM_HOME: tmpdir() } })
+    const r = JSON.parse(out)
+    expect(r.ok).toBe(true)
+    expect(r.data.resolvers).toEqual(['127.0.0.1', '127.0.0.2'])
+    const [good, missing, broken] = r.data.names
+    expect(good.system).toMatchObject({ ok: true, addresses: ['10.9.8.7'] })
+    expect(good.servers[0]).toMatchObject({ server: '127.0.0.1', ok: true, addresses: ['10.9.8.7'] })
+    // the down resolver: a connection error or timeout, never "name missing"
+    expect(good.servers[1].ok).toBe(false)
+    expect(['ECONNREFUSED', 'TIMEOUT']).toContain(good.servers[1].error)
+    expect(missing.system).toMatchObject({ ok: false, error: 'NXDOMAIN' })
+    expect(missing.servers[0]).toMatchObject({ ok: false, error: 'NXDOMAIN' })
+    expect(broken.servers[0]).toMatchObject({ ok: false, error: 'SERVFAIL' })
+    expect(broken.system.ok).toBe(false)
+    expect(broken.system.error).not.toBe('NXDOMAIN')
+  })
+})
+
+describe.skipIf(!isRoot)('disk_usage in a mount namespace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-tools-mnt-'))
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  it('reports a tmpfs filled to 75% as statfs sees it', () => {
+    const out = execFileSync('unshare', ['-m', '--propagation', 'private', NODE, `${FIXTURES}bin/in-mountns.mjs`, dir, '8', '6', REPO], { encoding: 'utf8', env: { ...process.env, SWARM_HOME: tmpdir() } })
+    const [{ statfs }, { exit, result }] = out.trim().split('\n').map(l => JSON.parse(l))
+    expect(exit).toBe(0)
+    const m = result.data.mounts.find((x: any) => x.mount === dir)
+    expect(m).toMatchObject({ filesystem: 'swarmtest', type: 'tmpfs', sizeBytes: 8 * 1024 * 1024, usedPercent: 75 })
+    expect(m.usedBytes).toBe(statfs.usedBytes)
+    expect(m.availableBytes).toBe(statfs.availableBytes)
+  })
+})
