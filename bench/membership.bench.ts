@@ -1,0 +1,128 @@
+/**
+ * Membership benchmark: real peers in network namespaces (root needed), for 3 and 10
+ * peers, several runs each. Prints median and spread (min..max) of:
+ *   join     time from spawning `swarm start` to being listed alive by every other peer
+ *   dead     time from SIGKILL of one peer to every other peer listing it dead
+ *   rss      idle resident memory per peer process
+ *   cpu      idle CPU per peer process (% of one core)
+ *   wire     bytes/s each peer sends on its interface at idle (gossip, pings, mDNS)
+ *   gossip   presence payload bytes/s each peer publishes at idle
+ * Usage: npm run bench -- membership [--runs=N] [--sizes=3,10] [--idle=SECONDS]
+ */
+import { readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { createLab, labSupport, type Lab, type LabPeer } from '../test/helpers/netlab.ts'
+import { callControl } from '../src/node/control-client.ts'
+import type { PeerRow } from '../src/node/peer.ts'
+
+const run = promisify(execFile)
+const arg = (name: string, def: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.split('=')[1] ?? def
+const RUNS = Number(arg('runs', '3'))
+const SIZES = arg('sizes', '3,10').split(',').map(Number)
+const IDLE_S = Number(arg('idle', '10'))
+const CLK_TCK = 100
+
+const support = labSupport()
+if (!support.ok) {
+  console.error(`bench membership: ${support.reason}`)
+  process.exit(1)
+}
+
+async function views (peers: LabPeer[]): Promise<PeerRow[][]> {
+  return await Promise.all(peers.map(async p => await p.peers().catch(() => [] as PeerRow[])))
+}
+
+function cpuTicks (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[11]) + Number(fields[12]) // utime + stime
+}
+
+function rssBytes (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m?.[1] ?? 0) * 1024
+}
+
+async function txBytes (ns: string): Promise<number> {
+  const { stdout } = await run('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'eth0'])
+  return Number(JSON.parse(stdout)[0].stats64.tx.bytes)
+}
+
+async function presenceBytesSent (p: LabPeer): Promise<number> {
+  const status = await callControl(p.home, 'status')
+  return status.presence.bytesSent as number
+}
+
+interface RunFigures { join: number[], dead: number[], rss: number[], cpu: number[], wire: number[], gossip: number[] }
+
+async function oneRun (n: number): Promise<RunFigures> {
+  const lab: Lab = await createLab()
+  try {
+    const peers = await Promise.all(Array.from({ length: n }, async (_, i) => await lab.addPeer({ name: `n${i}` })))
+    // join: when each peer is first listed alive by every other peer
+    const joinedAt = new Map<string, number>()
+    await lab.waitFor(async () => {
+      const all = await views(peers)
+      const now = Date.now()
+      for (const p of peers) {
+        if (joinedAt.has(p.peerId)) continue
+        const seen = all.every((rows, i) => peers[i] === p || rows.some(r => r.peerId === p.peerId && r.state === 'alive'))
+        if (seen) joinedAt.set(p.peerId, now)
+      }
+      return joinedAt.size === n
+    }, { timeoutMs: 60_000, intervalMs: 50 })
+    const join = peers.map(p => joinedAt.get(p.peerId)! - p.spawnedAt)
+
+    // idle window
+    await new Promise(r => setTimeout(r, 2000))
+    const t0 = Date.now()
+    const cpu0 = peers.map(p => cpuTicks(p.pid!))
+    const tx0 = await Promise.all(peers.map(async p => await txBytes(p.ns)))
+    const g0 = await Promise.all(peers.map(presenceBytesSent))
+    await new Promise(r => setTimeout(r, IDLE_S * 1000))
+    const secs = (Date.now() - t0) / 1000
+    const cpu = peers.map((p, i) => (cpuTicks(p.pid!) - cpu0[i]) / CLK_TCK / secs * 100)
+    const wire = (await Promise.all(peers.map(async p => await txBytes(p.ns)))).map((v, i) => (v - tx0[i]) / secs)
+    const gossip = (await Promise.all(peers.map(presenceBytesSent))).map((v, i) => (v - g0[i]) / secs)
+    const rss = peers.map(p => rssBytes(p.pid!))
+
+    // dead: SIGKILL the last peer
+    const victim = peers[n - 1]
+    const others = peers.slice(0, -1)
+    const k0 = Date.now()
+    await victim.kill('SIGKILL')
+    await lab.waitFor(async () => (await views(others)).every(rows => rows.some(r => r.peerId === victim.peerId && r.state === 'dead')), { timeoutMs: 30_000, intervalMs: 50 })
+    const dead = [Date.now() - k0]
+    return { join, dead, rss, cpu, wire, gossip }
+  } finally {
+    await lab.destroy()
+  }
+}
+
+function summary (values: number[], fmt: (v: number) => string): string {
+  const s = [...values].sort((x, y) => x - y)
+  const median = s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  return `${fmt(median).padStart(10)}   (${fmt(s[0])} .. ${fmt(s[s.length - 1])}, n=${s.length})`
+}
+
+const ms = (v: number) => `${Math.round(v)} ms`
+const mib = (v: number) => `${(v / 1048576).toFixed(1)} MiB`
+const pct = (v: number) => `${v.toFixed(1)} %`
+const bps = (v: number) => `${Math.round(v)} B/s`
+
+for (const n of SIZES) {
+  const all: RunFigures = { join: [], dead: [], rss: [], cpu: [], wire: [], gossip: [] }
+  for (let r = 0; r < RUNS; r++) {
+    const f = await oneRun(n)
+    for (const k of Object.keys(all) as Array<keyof RunFigures>) all[k].push(...f[k])
+    process.stdout.write(`  ${n} peers, run ${r + 1}/${RUNS}: join median ${ms(f.join.sort((x, y) => x - y)[Math.floor(f.join.length / 2)])}, dead ${ms(f.dead[0])}\n`)
+  }
+  console.log(`\n${n} peers, ${RUNS} runs, idle window ${IDLE_S} s: median (min .. max)`)
+  console.log(`  join (spawn -> listed by all)  ${summary(all.join, ms)}`)
+  console.log(`  dead (SIGKILL -> dead at all)  ${summary(all.dead, ms)}`)
+  console.log(`  idle RSS per peer              ${summary(all.rss, mib)}`)
+  console.log(`  idle CPU per peer              ${summary(all.cpu, pct)}`)
+  console.log(`  wire tx per peer               ${summary(all.wire, bps)}`)
+  console.log(`  presence payload per peer      ${summary(all.gossip, bps)}`)
+}
