@@ -77,7 +77,7 @@ describe.skipIf(process.platform !== 'linux')('swarm tool NAME', () => {
   })
 
   it('usage errors: unknown tool, bad JSON, no name', async () => {
-    const runs = await Promise.all([['tool', 'rm_rf'], ['tool', 'memory', '--args', '{nope'], ['tool'], ['tool', 'memory', '--timeout', '5']].map(swarm))
+    const runs = await Promise.all([['tool', 'rm_rf'], ['tool', 'memory', '--args', '{nope'], ['tool'], ['tool', 'memory', '--timeout', '5']].map(async a => await swarm(a)))
     expect(runs.map(r => r.code)).toEqual([2, 2, 2, 2])
     expect(runs.every(r => r.stderr.startsWith('swarm tool: '))).toBe(true)
   })
