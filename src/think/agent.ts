@@ -17,6 +17,7 @@ import { readFinalAnswer } from './final-answer.ts'
 import { verifyFindings } from './verify.ts'
 import { rankFindings } from './rank.ts'
 import { MAX_ANSWER_CHARS } from './constants.ts'
+import { fitContext } from './context.ts'
 import { silentLogger, type Logger } from './logger.ts'
 
 export interface TaskBrainComponents {
@@ -83,6 +84,8 @@ export function createTaskBrain (components: TaskBrainComponents): TaskBrain {
           const last = steps >= config.maxSteps
           if (last) messages.push({ role: 'user', content: LAST_STEP_PROMPT })
           emit({ type: 'thinking', step: steps })
+          const cut = fitContext(messages, config.maxContextChars)
+          if (cut > 0) log.debug(`shortened ${cut} old tool result(s) to fit maxContextChars`)
           let reply
           try {
             reply = await components.pool.chat({ messages, tools: last ? undefined : tools, temperature: config.temperature }, { signal: run.signal })

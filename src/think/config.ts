@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import {
   DEFAULT_COOLDOWN_MS, DEFAULT_FAILURES_BEFORE_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PARALLEL_TOOLS,
-  DEFAULT_MAX_STEPS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_REQUEST_TIMEOUT_MS
+  DEFAULT_MAX_CONTEXT_CHARS, DEFAULT_MAX_STEPS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_REQUEST_TIMEOUT_MS
 } from './constants.ts'
 
 /** One configured OpenAI-compatible endpoint. */
@@ -43,6 +43,7 @@ export const thinkConfigSchema = z.object({
   maxSteps: z.number().int().min(1).max(50).default(DEFAULT_MAX_STEPS),
   maxToolResultChars: z.number().int().min(200).default(DEFAULT_MAX_TOOL_RESULT_CHARS),
   maxParallelTools: z.number().int().min(1).max(16).default(DEFAULT_MAX_PARALLEL_TOOLS),
+  maxContextChars: z.number().int().min(2000).default(DEFAULT_MAX_CONTEXT_CHARS),
   playbook: playbookConfigSchema.prefault({})
 }).strict()
 export type ThinkConfig = z.infer<typeof thinkConfigSchema>

@@ -14,6 +14,8 @@ export const DEFAULT_COOLDOWN_MS = 30_000
 export const MAX_RETRY_AFTER_MS = 120_000
 /** Characters of one tool result shown to the model; the rest is cut with a note. */
 export const DEFAULT_MAX_TOOL_RESULT_CHARS = 6_000
+/** Characters of conversation (besides tool definitions) sent per turn; old tool results are cut first. */
+export const DEFAULT_MAX_CONTEXT_CHARS = 24_000
 /** Tool calls of one model turn run at the same time. */
 export const DEFAULT_MAX_PARALLEL_TOOLS = 4
 /** Weight of the newest sample in an endpoint's latency average. */

@@ -150,6 +150,22 @@ describe('agent loop: model quirks', () => {
     expect((out.toolCalls[0].data as any).mounts).toHaveLength(50) // the record keeps it all
   })
 
+  it('shortens the oldest tool results to fit the context budget, never the instructions or the newest', async () => {
+    const { llm, run, tools } = await setup([
+      turns.toolCalls({ name: 'disk_usage' }),
+      turns.toolCalls({ name: 'memory' }),
+      turns.text('ok')
+    ], { config: { maxContextChars: 2000, maxToolResultChars: 1500 } })
+    tools.data.disk_usage = { mounts: Array.from({ length: 12 }, (_, i) => ({ filesystem: `fs${i}`, type: 'ext4', mount: `/m${i}`, sizeBytes: 1, usedBytes: 0, availableBytes: 1, usedPercent: 0 })) }
+    await run()
+    const msgs = llm.requests[2].body.messages
+    expect(msgs[0].role).toBe('system')
+    expect(msgs[0].content).toMatch(/findings/)
+    const toolMsgs = msgs.filter((m: any) => m.role === 'tool')
+    expect(JSON.parse(toolMsgs[0].content)).toMatchObject({ ids: ['t1'] })
+    expect(JSON.parse(toolMsgs[1].content)).toMatchObject({ id: 't2', ok: true })
+  })
+
   it('falls back to the playbook when no endpoint answers, and says so', async () => {
     const { run, events } = await setup(() => turns.error(500))
     const out = await run()
