@@ -47,6 +47,7 @@ export const command: Command = {
     })
 
     // services attach here (e.g. jobs) so they share the peer's lifecycle
+    await (await import('../../node/jobs/attach.ts')).attachJobs(peer, { env: io.env })
 
     io.stdout(`${stamp()} peer ${peer.peerId} started as ${peer.name} in ${home}\n`)
     for (const addr of peer.libp2p.getMultiaddrs()) io.stdout(`${stamp()} listening on ${addr.toString()}\n`)

@@ -1,11 +1,9 @@
-/** Errors of the jobs service. Tests check `name` and `code`, never the message. */
-export class JobsError extends Error {
-  readonly code: string
+import { NodeError } from '../errors.ts'
 
+/** Errors of the jobs service (NodeErrors, so the control API answers them as one line). */
+export class JobsError extends NodeError {
   constructor (message: string, options: { code?: string, cause?: unknown } = {}) {
-    super(message, { cause: options.cause })
-    this.name = new.target.name
-    this.code = options.code ?? 'ERR_JOBS'
+    super(message, { code: options.code ?? 'ERR_JOBS', cause: options.cause })
   }
 }
 

@@ -1,0 +1,99 @@
+/**
+ * The control methods behind `swarm run`, `swarm jobs` and `swarm show`:
+ * job.run (streams progress events, resolves with the report), job.list, job.show,
+ * jobs.stats (drop counters and totals).
+ */
+import type { JobReport } from '../../gossip/messages-report.ts'
+import type { MembershipView } from '../../gossip/types.ts'
+import type { ControlServer } from '../control-server.ts'
+import { JobRejectedError } from './errors.ts'
+import type { JobsService } from './service.ts'
+
+/** Events job.run streams before its result (see docs/report.md). */
+export type JobRunEvent =
+  | { type: 'submitted', jobId: string, deadline: number }
+  | { type: 'coordinator', epoch: number, peerId: string, name: string }
+  | { type: 'task', taskId: string, host: string | null, state: string, worker: string | null, ms: number | null, findings: number }
+  | { type: 'progress', tasks: number, pending: number, running: number, done: number, error: number, unreachable: number }
+
+/** Resolves names, hostnames or peerIds (or a unique peerId suffix) to peerIds. */
+export function resolveTargets (membership: MembershipView, targets: string[]): string[] {
+  const members = membership.list()
+  return targets.map(t => {
+    const hits = members.filter(m => m.peerId === t || m.name === t || m.presence.hostname === t)
+    const byName = hits.length > 0 ? hits : members.filter(m => t.length >= 6 && m.peerId.endsWith(t))
+    const ids = [...new Set(byName.map(m => m.peerId))]
+    if (ids.length === 0) throw new JobRejectedError(`no member named '${t}' (see swarm peers)`, 'ERR_UNKNOWN_TARGET')
+    if (ids.length > 1) throw new JobRejectedError(`'${t}' names ${ids.length} members; use a peerId`, 'ERR_AMBIGUOUS_TARGET')
+    return ids[0]
+  })
+}
+
+export function registerJobMethods (control: ControlServer, service: JobsService, membership: MembershipView, options: { graceMs: number }): void {
+  control.handle('job.run', async (params: { prompt?: unknown, targets?: unknown, deadline?: unknown }, { emit, signal }) => {
+    if (typeof params.prompt !== 'string') throw new JobRejectedError('prompt must be a string', 'ERR_BAD_PARAMS')
+    const targetNames = Array.isArray(params.targets) ? params.targets.map(String) : []
+    const deadlineS = typeof params.deadline === 'number' && params.deadline > 0 ? params.deadline : undefined
+    const targets = targetNames.length > 0 ? [...new Set(resolveTargets(membership, targetNames))] : null
+
+    // listen before submitting: a fast job could end before we subscribe
+    let jobId = ''
+    let finish: (r: JobReport | null) => void = () => {}
+    const ended = new Promise<JobReport | null>(resolve => { finish = resolve })
+    const onDone = (r: JobReport) => { if (r?.jobId === jobId) finish(r) }
+    const onElection = (e: { jobId: string, epoch: number, coordinator: string }) => {
+      if (e.jobId === jobId) emit({ type: 'coordinator', epoch: e.epoch, peerId: e.coordinator, name: membership.get(e.coordinator)?.name ?? e.coordinator } satisfies JobRunEvent)
+    }
+    const onTask = (e: { jobId: string, taskId: string }) => {
+      if (e.jobId !== jobId) return
+      const t = service.report(jobId).tasks.find(x => x.taskId === e.taskId)
+      if (t == null) return
+      emit({ type: 'task', taskId: t.taskId, host: t.host, state: t.state, worker: t.worker, ms: t.ms, findings: t.findings.length } satisfies JobRunEvent)
+      emitCounts()
+    }
+    let last = ''
+    const emitCounts = () => {
+      const c = service.counts(jobId)
+      if (c == null) return
+      const line = JSON.stringify(c)
+      if (line === last) return
+      last = line
+      emit({ type: 'progress', ...c } satisfies JobRunEvent)
+    }
+    service.on('job:done', onDone)
+    service.on('election', onElection)
+    service.on('task:done', onTask)
+    const ticker = setInterval(emitCounts, 500)
+    let guard: NodeJS.Timeout | undefined
+    const onAbort = () => { finish(null) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      jobId = await service.submit({ prompt: params.prompt, targets, deadlineS })
+      const record = service.resolve(jobId)
+      emit({ type: 'submitted', jobId, deadline: record.submitted!.deadline } satisfies JobRunEvent)
+      // if no report arrives well after the deadline (every peer gone?), answer with what we know
+      guard = setTimeout(() => { finish(null) }, Math.max(0, record.submitted!.deadline - Date.now()) + options.graceMs)
+      const report = await ended
+      return report ?? service.report(jobId)
+    } finally {
+      clearInterval(ticker)
+      clearTimeout(guard)
+      signal.removeEventListener('abort', onAbort)
+      service.off('job:done', onDone)
+      service.off('election', onElection)
+      service.off('task:done', onTask)
+    }
+  })
+
+  control.handle('job.list', async (params: { limit?: unknown }) => {
+    const limit = typeof params.limit === 'number' && params.limit > 0 ? params.limit : 1000
+    return service.list().slice(0, limit)
+  })
+
+  control.handle('job.show', async (params: { jobId?: unknown }) => {
+    if (typeof params.jobId !== 'string' || params.jobId === '') throw new JobRejectedError('jobId must be a string', 'ERR_BAD_PARAMS')
+    return service.report(params.jobId)
+  })
+
+  control.handle('jobs.stats', async () => service.stats())
+}
