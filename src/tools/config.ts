@@ -17,6 +17,8 @@ export const toolsConfigSchema = z.object({
   maxReadBytes: z.number().int().min(4096).max(64 << 20).default(8 << 20),
   /** cap on list lengths in data (mounts, ports, processes, log entries) */
   maxItems: z.number().int().min(1).max(10_000).default(200),
+  /** log entries returned by recent_errors (the newest); each message is cut at 500 characters */
+  maxLogEntries: z.number().int().min(1).max(1000).default(50),
   /** log lines returned by service_status */
   serviceLogLines: z.number().int().min(0).max(500).default(20),
   disk: z.object({

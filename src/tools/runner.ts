@@ -10,9 +10,6 @@ import { ToolArgsError, ToolError, UnknownToolError } from './errors.ts'
 import { defineTool, machineComponents, type ToolComponents } from './tool.ts'
 import type { Platform, ToolDefinition, ToolResult, ToolRunner, ToolRunOptions } from './types.ts'
 
-/** Longest validation message passed back (a model reads it to fix its call). */
-const MAX_ARGS_ERROR_CHARS = 400
-
 export function currentPlatform (): Platform | undefined {
   return process.platform === 'linux' || process.platform === 'darwin' ? process.platform : undefined
 }
@@ -24,11 +21,6 @@ export function toolNames (): string[] {
 
 function failure (err: ToolError, ms = 0): ToolResult {
   return { ok: false, data: null, text: '', exitCode: null, ms, error: err.message, code: err.code }
-}
-
-function describeIssues (error: z.ZodError): string {
-  const text = error.issues.map(i => `${i.path.length > 0 ? i.path.join('.') : 'arguments'}: ${i.message}`).join('; ')
-  return text.length > MAX_ARGS_ERROR_CHARS ? `${text.slice(0, MAX_ARGS_ERROR_CHARS)}…` : text
 }
 
 /** Models send an object, a JSON string of one, or nothing for a tool without arguments. */
@@ -55,9 +47,8 @@ export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), com
       try {
         const tool = byName.get(name)
         if (tool === undefined) return failure(new UnknownToolError(name))
-        const parsed = tool.args.safeParse(normalizeArgs(rawArgs))
-        if (!parsed.success) return failure(new ToolArgsError(`${name}: ${describeIssues(parsed.error)}`))
-        return await tool.run(parsed.data, options)
+        // the definition validates against its schema before anything runs
+        return await tool.run(normalizeArgs(rawArgs), options)
       } catch (err: any) {
         // defineTool already catches; this is the last guard for the "never throws" promise
         return failure(err instanceof ToolError ? err : new ToolError(String(err?.message ?? err)))

@@ -9,6 +9,7 @@ import type { z } from 'zod'
 import type { ToolsConfig } from './config.ts'
 import { runProgram, type ExecOptions, type ExecOutcome } from './exec.ts'
 import {
+  ToolArgsError,
   ProgramFailedError, ProgramMissingError, ToolAbortedError, ToolError, ToolParseError, ToolTimeoutError,
   UnsupportedPlatformError
 } from './errors.ts'
@@ -39,8 +40,11 @@ export interface ToolContext {
   run: (program: string, args: readonly string[], opts?: { okCodes?: number[] }) => Promise<ProgramOutput>
   /** reads a (proc) file; its content becomes part of the raw text */
   read: (path: string) => Promise<string>
-  /** caps a list at config.maxItems and remembers that it did */
-  cap: <T>(items: T[]) => T[]
+  /**
+   * caps a list at `max` (default config.maxItems) and remembers that it did; with
+   * `keepFirst`, the items that sort first under it are the ones kept (order preserved)
+   */
+  cap: <T>(items: T[], options?: { max?: number, keepFirst?: (a: T, b: T) => number }) => T[]
   /** adds a line to the raw text (for readings that come from Node, not a program) */
   note: (text: string) => void
   /** whether a path exists (e.g. /run/systemd/system tells systemd is PID 1) */
@@ -77,7 +81,14 @@ export function defineTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, config
     platforms,
     timeoutMs,
     maxOutputBytes: config.maxTextBytes,
-    run: async (args, options: ToolRunOptions = {}) => await runTool(spec, args, options, timeoutMs, config, components)
+    run: async (args, options: ToolRunOptions = {}) => {
+      const parsed = spec.args.safeParse(args ?? {})
+      if (!parsed.success) {
+        const err = new ToolArgsError(`${spec.name}: ${describeIssues(parsed.error)}`)
+        return { ok: false, data: null, text: '', exitCode: null, ms: 0, error: err.message, code: err.code }
+      }
+      return await runTool(spec, parsed.data, options, timeoutMs, config, components)
+    }
   }
 }
 
@@ -94,10 +105,13 @@ async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.in
     remainingMs: () => Math.max(1, deadline - Date.now()),
     note: (text) => { parts.push(text) },
     exists: (path) => components.exists(path),
-    cap: (items) => {
-      if (items.length <= config.maxItems) return items
+    cap: (items, opts = {}) => {
+      const max = Math.min(opts.max ?? config.maxItems, config.maxItems)
+      if (items.length <= max) return items
       dataTruncated = true
-      return items.slice(0, config.maxItems)
+      if (opts.keepFirst === undefined) return items.slice(0, max)
+      const keep = new Set(items.map((item, i) => ({ item, i })).sort((a, b) => opts.keepFirst!(a.item, b.item) || a.i - b.i).slice(0, max).map(x => x.i))
+      return items.filter((_, i) => keep.has(i))
     },
     read: async (path) => {
       try {
@@ -157,6 +171,14 @@ async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.in
     const e = err instanceof ToolError ? err : new ToolParseError(`${spec.name}: ${err?.message ?? String(err)}`, err)
     return finish({ ok: false, data: null, error: e.message, code: e.code })
   }
+}
+
+/** Longest validation message passed back (a model reads it to fix its call). */
+const MAX_ARGS_ERROR_CHARS = 400
+
+export function describeIssues (error: z.ZodError): string {
+  const text = error.issues.map(i => `${i.path.length > 0 ? i.path.join('.') : 'arguments'}: ${i.message}`).join('; ')
+  return text.length > MAX_ARGS_ERROR_CHARS ? `${text.slice(0, MAX_ARGS_ERROR_CHARS)}…` : text
 }
 
 function firstLine (text: string): string | undefined {

@@ -21,6 +21,8 @@ describe.skipIf(!linux)('Linux tools, live', () => {
     const r = await runner.run(name, args)
     expect(r, `${name}: ${r.error ?? ''}`).toMatchObject({ ok: true })
     expect(r.text.length).toBeGreaterThan(0)
+    // small enough to travel by gossip with the task result
+    expect(Buffer.byteLength(JSON.stringify(r)), name).toBeLessThan(64 * 1024)
     return r.data as T
   }
 
@@ -136,15 +138,24 @@ describe.skipIf(!linux)('Linux tools, live', () => {
       expect(ports).toContainEqual(expect.objectContaining({ proto: 'udp', address: '127.0.0.1', port: udpPort, pid: process.pid }))
     })
 
-    it('top_processes finds the hog by memory and by cpu', async () => {
-      const byMem = await run<TopProcessesData>('top_processes', { by: 'memory', limit: 10 })
-      const hogMem = byMem.processes.find(p => p.pid === hog.pid)
-      expect(hogMem).toBeDefined()
-      const statusRss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${hog.pid}/status`, 'utf8'))?.[1]) * 1024
-      expect(Math.abs((hogMem?.rssBytes ?? 0) - statusRss)).toBeLessThan(16 * MiB)
-      const byCpu = await run<TopProcessesData>('top_processes', { by: 'cpu', limit: 10 })
-      expect(byCpu.processes.map(p => p.pid)).toContain(hog.pid)
-      expect(byCpu.processes.find(p => p.pid === hog.pid)?.cpuPercent).toBeGreaterThan(20)
+    it('top_processes by memory: sorted, RSS as /proc says, the hog listed unless 50 bigger ones exist', async () => {
+      const { processes } = await run<TopProcessesData>('top_processes', { by: 'memory', limit: 50 })
+      const rssOf = (pid: number) => { try { return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024 } catch { return undefined } }
+      expect(processes.map(p => p.rssBytes)).toEqual([...processes.map(p => p.rssBytes)].sort((a, b) => b - a))
+      const hogRss = rssOf(hog.pid ?? 0) ?? 0
+      expect(hogRss).toBeGreaterThan(100 * MiB)
+      const listed = processes.find(p => p.pid === hog.pid)
+      if (listed !== undefined) expect(Math.abs(listed.rssBytes - hogRss)).toBeLessThan(16 * MiB)
+      else expect(processes.at(-1)?.rssBytes ?? 0).toBeGreaterThanOrEqual(hogRss - 16 * MiB) // other tests on this box may hold more
+      // a process that is still there has the size the kernel reports for it
+      const stable = processes.filter(p => p.pid === hog.pid || p.pid === 1)
+      for (const p of stable) expect(Math.abs(p.rssBytes - (rssOf(p.pid) ?? p.rssBytes))).toBeLessThan(16 * MiB)
+    })
+
+    it('top_processes by cpu lists the busy hog', async () => {
+      const { processes } = await run<TopProcessesData>('top_processes', { by: 'cpu', limit: 50 })
+      expect(processes.map(p => p.cpuPercent)).toEqual([...processes.map(p => p.cpuPercent)].sort((a, b) => b - a))
+      expect(processes.find(p => p.pid === hog.pid)?.cpuPercent).toBeGreaterThan(20)
     })
   })
 })

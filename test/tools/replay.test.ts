@@ -128,3 +128,26 @@ describe('Linux catalog with systemd (documented systemctl output)', () => {
     expect(await none.run('service_status', { name: 'nginx' })).toMatchObject({ ok: true, data: { manager: 'none', found: false } })
   })
 })
+
+describe('bounded results', () => {
+  it('disk_usage past the item cap keeps the fullest mounts, in df order, and flags it', async () => {
+    const l = replay('linux', { 'df -P -T -B1': { file: 'linux/df-PT-B1.txt' } })
+    const r = await localToolRunner({ ...defaultToolsConfig(), maxItems: 2 }, l.components).run('disk_usage', {})
+    expect(r.dataTruncated).toBe(true)
+    expect((r.data as DiskUsageData).mounts.map(m => `${m.mount} ${m.usedPercent}`)).toEqual(['/ 23', '/tmp/fx/tmp 91'])
+  })
+
+  it('recent_errors keeps the newest maxLogEntries, oldest first', async () => {
+    const lines = Array.from({ length: 8 }, (_, i) => JSON.stringify({ __REALTIME_TIMESTAMP: String((1795466000 + i) * 1e6), MESSAGE: `m${i}` })).join('\n')
+    const l = replay('linux', {})
+    const runner = localToolRunner({ ...defaultToolsConfig(), maxLogEntries: 3 }, { ...l.components, exec: async () => ({ state: 'exited', exitCode: 0, stdout: lines, stderr: '', ms: 1, truncated: false }) })
+    const r = await runner.run('recent_errors', {})
+    expect((r.data as RecentErrorsData).entries.map(e => e.message)).toEqual(['m5', 'm6', 'm7'])
+    expect(r.dataTruncated).toBe(true)
+  })
+
+  it('a definition validates its own arguments when called directly', async () => {
+    const def = localToolRunner(defaultToolsConfig(), replay('linux', {}).components).list().find(t => t.name === 'service_status')
+    expect(await def?.run({ name: '$(id)' } as any)).toMatchObject({ ok: false, code: 'ERR_TOOL_ARGS' })
+  })
+})

@@ -1,8 +1,11 @@
 /** disk_usage: what df reports, parsed, with pseudo filesystems left out and APFS roles marked. */
 import type { ToolSpec } from '../tool.ts'
-import type { DiskUsageData } from '../types.ts'
+import type { DiskMount, DiskUsageData } from '../types.ts'
 import { parseDfDarwin, parseDfLinux } from '../parsers/df.ts'
 import { noArgs } from './args.ts'
+
+/** On a host with hundreds of container mounts, the cap keeps the fullest ones. */
+const fullestFirst = (a: DiskMount, b: DiskMount) => b.usedPercent - a.usedPercent
 
 export const diskUsage: ToolSpec<typeof noArgs, DiskUsageData> = {
   name: 'disk_usage',
@@ -15,12 +18,12 @@ export const diskUsage: ToolSpec<typeof noArgs, DiskUsageData> = {
   impl: {
     linux: async (_args, ctx) => {
       const { stdout } = await ctx.run('df', ['-P', '-T', '-B1'], { okCodes: [0, 1] }) // 1: some mount unreadable, rest printed
-      return { mounts: ctx.cap(parseDfLinux(stdout, ctx.config.disk.excludeTypes)) }
+      return { mounts: ctx.cap(parseDfLinux(stdout, ctx.config.disk.excludeTypes), { keepFirst: fullestFirst }) }
     },
     darwin: async (_args, ctx) => {
       const df = await ctx.run('df', ['-P', '-k'], { okCodes: [0, 1] })
       const mount = await ctx.run('mount', [])
-      return { mounts: ctx.cap(parseDfDarwin(df.stdout, mount.stdout, ctx.config.disk.excludeTypes)) }
+      return { mounts: ctx.cap(parseDfDarwin(df.stdout, mount.stdout, ctx.config.disk.excludeTypes), { keepFirst: fullestFirst }) }
     }
   }
 }

@@ -102,6 +102,12 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
   }
 }
 
+/** Keeps the newest entries (oldest first), each message clipped. */
+function newest (since: string, entries: RecentErrorsData['entries'], ctx: ToolContext): RecentErrorsData {
+  const kept = ctx.cap(entries.map((e, i) => ({ ...e, message: clip(e.message), i })), { max: ctx.config.maxLogEntries, keepFirst: (a, b) => b.i - a.i })
+  return { since, count: kept.length, entries: kept.map(({ i: _i, ...e }) => e) }
+}
+
 const errorsArgs = z.object({ since: sinceWindow }).strict()
 
 export const recentErrors: ToolSpec<typeof errorsArgs, RecentErrorsData> = {
@@ -112,18 +118,14 @@ export const recentErrors: ToolSpec<typeof errorsArgs, RecentErrorsData> = {
   impl: {
     linux: async ({ since }, ctx) => {
       const from = Math.floor(Date.now() / 1000) - windowSeconds(since)
-      const { stdout } = await ctx.run('journalctl', ['--no-pager', '-q', '-p', 'err', '--since', `@${from}`, '-o', 'json', '-n', String(ctx.config.maxItems + 1)], { okCodes: [0, 1] })
-      const entries = parseJournalJson(stdout).entries.map(e => ({ ...e, message: clip(e.message) }))
-      const kept = ctx.cap(entries.slice(-ctx.config.maxItems - 1).reverse()).reverse()
-      return { since, count: kept.length, entries: kept }
+      // -n: the newest N; one more than kept tells that there were more
+      const { stdout } = await ctx.run('journalctl', ['--no-pager', '-q', '-p', 'err', '--since', `@${from}`, '-o', 'json', '-n', String(ctx.config.maxLogEntries + 1)], { okCodes: [0, 1] })
+      return newest(since, parseJournalJson(stdout).entries, ctx)
     },
     darwin: async ({ since }, ctx) => {
       const minutes = Math.max(1, Math.ceil(windowSeconds(since) / 60))
       const { stdout } = await ctx.run('log', ['show', '--last', `${minutes}m`, '--style', 'ndjson', '--predicate', 'messageType == "error" OR messageType == "fault"'])
-      const entries = parseLogNdjson(stdout).entries.map(e => ({ ...e, message: clip(e.message) }))
-      // the newest matter most: cap from the end
-      const kept = ctx.cap(entries.reverse()).reverse()
-      return { since, count: kept.length, entries: kept }
+      return newest(since, parseLogNdjson(stdout).entries, ctx)
     }
   }
 }
