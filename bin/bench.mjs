@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url'
 
 const dir = fileURLToPath(new URL('../bench/', import.meta.url))
 const all = readdirSync(dir).filter(f => f.endsWith('.bench.ts')).map(f => f.slice(0, -'.bench.ts'.length)).sort()
-const names = process.argv.slice(2).filter(a => !a.startsWith('-'))
-const flags = process.argv.slice(2).filter(a => a.startsWith('-'))
+// names come first; everything from the first flag on goes to each scenario (`--runs 3`)
+const args = process.argv.slice(2)
+const firstFlag = args.findIndex(a => a.startsWith('-'))
+const names = firstFlag === -1 ? args : args.slice(0, firstFlag)
+const flags = firstFlag === -1 ? [] : args.slice(firstFlag)
 const unknown = names.filter(n => !all.includes(n))
 if (unknown.length > 0) {
   process.stderr.write(`bench: no scenario named ${unknown.join(', ')} (have: ${all.join(', ')})\n`)
