@@ -33,6 +33,10 @@ type Next =
   | { type: 'answer', content: string }
   | { type: 'stop', content: string, error: string }
 
+export function stripReasoning (content: string): string {
+  return content.replace(/<think>[\s\S]*?(<\/think>|$)/g, '').trim()
+}
+
 export function createTaskBrain (components: TaskBrainComponents): TaskBrain {
   const config = components.config ?? defaultThinkConfig()
   const log = components.logger ?? silentLogger
@@ -106,6 +110,8 @@ export function createTaskBrain (components: TaskBrainComponents): TaskBrain {
             throw err
           }
           brain = { kind: 'model', endpoint: reply.endpoint, model: reply.model }
+          // reasoning models (qwen3, deepseek-r1) think aloud in <think> tags: not part of the answer
+          reply = { ...reply, content: stripReasoning(reply.content) }
           let calls = reply.toolCalls.filter(c => c.name !== '')
           let asText = false
           if (calls.length === 0 && !last) {

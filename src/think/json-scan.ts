@@ -4,14 +4,19 @@
  * way; this reads what is there without guessing at broken syntax.
  */
 
+/** Characters the scanner may visit per text, in total. */
+const SCAN_BUDGET = 2_000_000
+
 /** Every top-level JSON object/array in the text that parses, in order of appearance. */
 export function jsonValuesIn (text: string): unknown[] {
   const out: unknown[] = []
+  // bounded work: a pathological reply full of unclosed brackets must not pin the CPU
+  const budget = { steps: SCAN_BUDGET }
   let i = 0
-  while (i < text.length) {
+  while (i < text.length && budget.steps > 0) {
     const ch = text[i]
     if (ch === '{' || ch === '[') {
-      const end = matchingClose(text, i)
+      const end = matchingClose(text, i, budget)
       if (end > 0) {
         const parsed = tryParse(text.slice(i, end + 1))
         if (parsed.ok) {
@@ -27,10 +32,11 @@ export function jsonValuesIn (text: string): unknown[] {
 }
 
 /** Index of the bracket closing the one at `start`, honouring strings; -1 if none. */
-function matchingClose (text: string, start: number): number {
+function matchingClose (text: string, start: number, budget: { steps: number }): number {
   const stack: string[] = []
   let inString = false
   for (let i = start; i < text.length; i++) {
+    if (--budget.steps <= 0) return -1
     const ch = text[i]
     if (inString) {
       if (ch === '\\') i++

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { callKey, jsonValuesIn, parseArguments } from '../../src/think/json-scan.ts'
 import { textToolCalls } from '../../src/think/text-tool-calls.ts'
 import { readFinalAnswer } from '../../src/think/final-answer.ts'
+import { stripReasoning } from '../../src/think/agent.ts'
 
 const known = new Set(['disk_usage', 'memory', 'dns_check'])
 
@@ -34,5 +35,13 @@ describe('model text parsing', () => {
     const b = readFinalAnswer('{"summary": "short", "findings": [{"severity": "bad"}]}')
     expect(b).toMatchObject({ answer: 'short', findings: [], rejected: 1 })
     expect(readFinalAnswer('no structure at all')).toMatchObject({ answer: 'no structure at all', findings: [], structured: false })
+  })
+
+  it('drops reasoning blocks and survives pathological brackets quickly', () => {
+    expect(stripReasoning('<think>maybe {"name": "memory"}</think>\nAll good.')).toBe('All good.')
+    expect(stripReasoning('<think>never closed')).toBe('')
+    const t = performance.now()
+    expect(jsonValuesIn('{'.repeat(50_000))).toEqual([])
+    expect(performance.now() - t).toBeLessThan(2000)
   })
 })
