@@ -75,7 +75,7 @@ async function runOne (
     return refused(`unknown tool "${call.name}"; available tools: ${[...known].join(', ')}`)
   }
   const parsed = parseArguments(call.arguments)
-  if (!parsed.ok) return refused(parsed.error)
+  if (!parsed.ok) return refused(parsed.error, { raw: call.arguments.slice(0, 500) })
   const args = parsed.args
 
   const key = callKey(call.name, args)
