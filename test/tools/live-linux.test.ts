@@ -9,6 +9,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import os from 'node:os'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { localToolRunner } from '../../src/tools/index.ts'
+import { machineComponents } from '../../src/tools/tool.ts'
 import type { DiskUsageData, FailedServicesData, ListeningPortsData, MemoryData, NetworkInterfacesData, OsInfoData, RecentErrorsData, SystemLoadData, TopProcessesData, UptimeData } from '../../src/tools/types.ts'
 import { NODE } from './fixtures.ts'
 
@@ -136,6 +137,18 @@ describe.skipIf(!linux)('Linux tools, live', () => {
       const udpPort = udp.address().port
       expect(ports).toContainEqual(expect.objectContaining({ proto: 'tcp', address: '127.0.0.1', port: tcpPort, pid: process.pid }))
       expect(ports).toContainEqual(expect.objectContaining({ proto: 'udp', address: '127.0.0.1', port: udpPort, pid: process.pid }))
+    })
+
+    it('without ss installed, listening_ports reads /proc/net and finds the same sockets', async () => {
+      const machine = machineComponents('linux')
+      const noSs = localToolRunner(undefined, { exec: async (program, args, o) => program === 'ss' ? { state: 'missing', program, ms: 0 } : await machine.exec(program, args, o) })
+      const [a, b] = await Promise.all([noSs.run('listening_ports', {}), runner.run('listening_ports', {})])
+      expect(a.ok).toBe(true)
+      expect(a.text).toContain('/proc/net/tcp')
+      const key = (p: { proto: string, address: string, port: number }) => `${p.proto} ${p.address} ${p.port}`
+      const tcpPort = (tcp.address() as { port: number }).port
+      expect((a.data as ListeningPortsData).ports.map(key)).toContain(`tcp 127.0.0.1 ${tcpPort}`)
+      expect(new Set((a.data as ListeningPortsData).ports.map(key))).toEqual(new Set((b.data as ListeningPortsData).ports.map(key)))
     })
 
     it('top_processes by memory: sorted, RSS as /proc says, the hog listed unless 50 bigger ones exist', async () => {

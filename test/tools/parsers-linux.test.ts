@@ -6,6 +6,7 @@ import { parseLoadavg, systemLoad, uptimeFromProc } from '../../src/tools/parser
 import { parseKeyValues, parseSystemctlFailed } from '../../src/tools/parsers/services.ts'
 import { parseJournalJson } from '../../src/tools/parsers/logs.ts'
 import { parseIpAddrJson, parseLsof, parseResolvConf, parseSs, uniquePorts } from '../../src/tools/parsers/net.ts'
+import { parseProcNet, procNetAddress } from '../../src/tools/parsers/procnet.ts'
 import { parseOsRelease, parsePs, topProcesses } from '../../src/tools/parsers/system.ts'
 import { fixture } from './fixtures.ts'
 
@@ -111,6 +112,19 @@ describe('network (recorded here with listeners on 127.0.0.1, ::1 and udp)', () 
     expect(ports.map(p => p.port)).toEqual([...ports.map(p => p.port)].sort((a, b) => a - b))
     expect(parseSs('udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=5,fd=13))')[0]).toMatchObject({ address: '127.0.0.53', port: 53, process: 'systemd-resolve' })
   })
+  it('/proc/net tables (recorded at the same moment as ss) give the same sockets as ss', () => {
+    const fromProc = uniquePorts([
+      ...parseProcNet(fixture('linux/proc-net-tcp.txt'), 'tcp'), ...parseProcNet(fixture('linux/proc-net-tcp6.txt'), 'tcp'),
+      ...parseProcNet(fixture('linux/proc-net-udp.txt'), 'udp'), ...parseProcNet(fixture('linux/proc-net-udp6.txt'), 'udp')
+    ])
+    expect(fromProc).toEqual(uniquePorts(parseSs(fixture('linux/ss-Hltnu-same-time.txt'))))
+    expect(procNetAddress('0100007F')).toBe('127.0.0.1')
+    expect(procNetAddress('00000000000000000000000001000000')).toBe('::1')
+    expect(procNetAddress('0000000000000000FFFF00000100007F')).toBe('::ffff:127.0.0.1')
+    expect(procNetAddress('000080FE000000000000000001000000')).toBe('fe80::1')
+    expect(() => procNetAddress('123')).toThrow(expect.objectContaining({ code: 'ERR_TOOL_PARSE' }))
+  })
+
   it('lsof on Linux (a real recording) reads like the macOS one', () => {
     expect(parseLsof(fixture('linux/lsof-linux-real.txt'))).toEqual([
       { proto: 'tcp', address: '127.0.0.1', port: 47011, process: 'node', pid: 4852 },

@@ -4,6 +4,8 @@ import type { ToolContext, ToolSpec } from '../tool.ts'
 import type { DnsCheckData, ListeningPortsData, NetworkInterfacesData } from '../types.ts'
 import { lookupSystem, queryServer } from '../dns.ts'
 import { parseIfconfig, parseIpAddrJson, parseLsof, parseResolvConf, parseScutilDns, parseSs, uniquePorts } from '../parsers/net.ts'
+import { parseProcNet } from '../parsers/procnet.ts'
+import { ProgramMissingError } from '../errors.ts'
 import { dnsName, noArgs } from './args.ts'
 
 const dnsArgs = z.object({
@@ -53,8 +55,21 @@ export const listeningPorts: ToolSpec<typeof noArgs, ListeningPortsData> = {
   args: noArgs,
   impl: {
     linux: async (_args, ctx) => {
-      const { stdout } = await ctx.run('ss', ['-H', '-l', '-t', '-u', '-n', '-p'])
-      return { ports: ctx.cap(uniquePorts(parseSs(stdout))) }
+      try {
+        const { stdout } = await ctx.run('ss', ['-H', '-l', '-t', '-u', '-n', '-p'])
+        return { ports: ctx.cap(uniquePorts(parseSs(stdout))) }
+      } catch (err) {
+        if (!(err instanceof ProgramMissingError)) throw err
+      }
+      // no iproute2 (slim containers): the kernel's tables, without process names
+      ctx.note('ss not installed: read /proc/net instead (no process names)')
+      const ports: ListeningPortsData['ports'] = []
+      for (const [file, proto] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']] as const) {
+        let text: string
+        try { text = await ctx.read(`/proc/net/${file}`) } catch { continue } // no IPv6 in this kernel
+        ports.push(...parseProcNet(text, proto))
+      }
+      return { ports: ctx.cap(uniquePorts(ports)) }
     },
     darwin: async (_args, ctx) => {
       // lsof exits 1 when nothing matches
