@@ -42,7 +42,7 @@ export function parsePlan (text: string, job: Job, members: PlanMember[]): Plann
       host: z.string().nullable().optional().transform(h => h == null || h === '' || h === 'any' ? null : (byName.get(h) ?? h))
         .refine(h => h == null || ids.has(h), 'host must be a member peerId, a member name, or null'),
       prompt: z.string().min(1).max(MAX_PLAN_PROMPT)
-    })).min(1).max(Math.max(1, members.length * 3 + 5))
+    })).min(1).max(Math.max(1, members.length * 4 + 8))
   })
   const candidate = [...jsonValuesIn(text)].reverse().find(v => typeof v === 'object' && v != null && 'tasks' in v)
   if (candidate == null) throw new InvalidPlanError('no {"tasks": [...]} object in the reply')
