@@ -135,6 +135,14 @@ describe('swarm ask', () => {
     expect(bad.stderr).toMatch(/^swarm ask: /)
     expect((await ask(['--max-steps', '0', 'hi'])).exitCode).toBe(2)
   })
+
+  it('swarm start takes --brain too, and rejects a bad one before the peer starts', async () => {
+    // mDNS off and loopback only, in case the check ever let it through
+    const r = await execa(NODE, [join(ROOT, 'bin/swarm.mjs'), 'start', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--brain', 'ftp://x'],
+      { env: cleanEnv(), extendEnv: false, reject: false, cwd: ROOT, timeout: 20_000 })
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/--brain/)
+  })
 })
 
 async function waitUntil (cond: () => boolean, timeoutMs = 20_000): Promise<void> {

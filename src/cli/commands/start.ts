@@ -2,6 +2,7 @@ import type { Command } from '../command.ts'
 import { parseFlags } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { resolveHome } from '../../node/home.ts'
+import { normaliseBaseUrl } from '../../think/brain-choice.ts'
 import { startPeer } from '../../node/peer.ts'
 import { createLogger, parseLevel } from '../../node/logger.ts'
 import type { ConfigInput } from '../../node/config.ts'
@@ -10,7 +11,7 @@ import type { Member } from '../../gossip/types.ts'
 export const command: Command = {
   summary: 'run this box\'s peer in the foreground until SIGINT/SIGTERM',
   usage: 'start [--home DIR] [--name NAME] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n' +
-    '            [--tag TAG]... [--offer-brain URL [--offer-model MODEL]] [--verbose]',
+    '            [--tag TAG]... [--offer-brain URL [--offer-model MODEL]] [--brain playbook|URL] [--model M] [--verbose]',
   async run (argv, io) {
     const { values } = parseFlags(argv, {
       home: { type: 'string' },
@@ -21,8 +22,14 @@ export const command: Command = {
       tag: { type: 'string', multiple: true },
       'offer-brain': { type: 'string' },
       'offer-model': { type: 'string' },
+      brain: { type: 'string' },
+      model: { type: 'string' },
       verbose: { type: 'boolean' }
     })
+    // a bad --brain fails here, before the peer starts
+    if (values.brain != null && values.brain !== 'playbook' && values.brain !== 'auto') {
+      try { normaliseBaseUrl(values.brain) } catch (err: any) { throw new UsageError(`--brain: ${err.message}`) }
+    }
     if (values['offer-model'] != null && values['offer-brain'] == null) throw new UsageError('--offer-model needs --offer-brain URL')
     const home = resolveHome(values.home, io.env)
     const overrides: ConfigInput = {
@@ -47,7 +54,7 @@ export const command: Command = {
     })
 
     // services attach here (e.g. jobs) so they share the peer's lifecycle
-    await (await import('../../node/jobs/attach.ts')).attachJobs(peer, { env: io.env })
+    await (await import('../../node/jobs/attach.ts')).attachJobs(peer, { env: io.env, flags: { brain: values.brain, model: values.model } })
 
     io.stdout(`${stamp()} peer ${peer.peerId} started as ${peer.name} in ${home}\n`)
     for (const addr of peer.libp2p.getMultiaddrs()) io.stdout(`${stamp()} listening on ${addr.toString()}\n`)
