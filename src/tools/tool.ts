@@ -4,7 +4,7 @@
  * throws a ToolError). defineTool wraps it into the never-throwing ToolDefinition.
  */
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import type { z } from 'zod'
 import type { ToolsConfig } from './config.ts'
 import { runProgram, type ExecOptions, type ExecOutcome } from './exec.ts'
@@ -21,13 +21,15 @@ export interface ToolComponents {
   exec: (program: string, args: readonly string[], options: ExecOptions) => Promise<ExecOutcome>
   readFile: (path: string) => Promise<string>
   exists: (path: string) => boolean
+  listDir: (path: string) => Promise<string[]>
 }
 
 export const machineComponents = (platform: Platform): ToolComponents => ({
   platform,
   exec: runProgram,
   readFile: async (path) => await readFile(path, 'utf8'),
-  exists: (path) => existsSync(path)
+  exists: (path) => existsSync(path),
+  listDir: async (path) => await readdir(path)
 })
 
 export interface ProgramOutput { stdout: string, stderr: string, exitCode: number | null }
@@ -38,8 +40,10 @@ export interface ToolContext {
   signal?: AbortSignal
   /** runs a program; throws ProgramMissing/Timeout/Aborted/Failed for runs that did not finish */
   run: (program: string, args: readonly string[], opts?: { okCodes?: number[] }) => Promise<ProgramOutput>
-  /** reads a (proc) file; its content becomes part of the raw text */
-  read: (path: string) => Promise<string>
+  /** reads a (proc) file; its content becomes part of the raw text unless quiet */
+  read: (path: string, opts?: { quiet?: boolean }) => Promise<string>
+  /** names in a directory (e.g. /proc) */
+  list: (path: string) => Promise<string[]>
   /**
    * caps a list at `max` (default config.maxItems) and remembers that it did; with
    * `keepFirst`, the items that sort first under it are the ones kept (order preserved)
@@ -113,13 +117,20 @@ async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.in
       const keep = new Set(items.map((item, i) => ({ item, i })).sort((a, b) => opts.keepFirst!(a.item, b.item) || a.i - b.i).slice(0, max).map(x => x.i))
       return items.filter((_, i) => keep.has(i))
     },
-    read: async (path) => {
+    read: async (path, opts = {}) => {
       try {
         const content = await components.readFile(path)
-        parts.push(`== ${path}\n${content}`)
+        if (opts.quiet !== true) parts.push(`== ${path}\n${content}`)
         return content
       } catch (err: any) {
         throw new ToolError(`cannot read ${path}: ${err?.code ?? err?.message ?? err}`, { code: 'ERR_TOOL_READ', cause: err })
+      }
+    },
+    list: async (path) => {
+      try {
+        return await components.listDir(path)
+      } catch (err: any) {
+        throw new ToolError(`cannot list ${path}: ${err?.code ?? err?.message ?? err}`, { code: 'ERR_TOOL_READ', cause: err })
       }
     },
     run: async (program, argv, opts = {}) => {

@@ -90,6 +90,16 @@ describe.skipIf(!linux)('Linux tools, live', () => {
     }
   })
 
+  it('without ip, network_interfaces reads /sys/class/net and agrees with ip', async () => {
+    const noIp = localToolRunner(undefined, { exec: async (program, args, o) => program === 'ip' ? { state: 'missing', program, ms: 0 } : await machineComponents('linux').exec(program, args, o) })
+    const a = await noIp.run('network_interfaces', {})
+    expect(a.text).toContain('/sys/class/net')
+    const { interfaces } = await run<NetworkInterfacesData>('network_interfaces')
+    const norm = (i: NetworkInterfacesData['interfaces'][number]) => ({ ...i, addresses: [...i.addresses].sort((x, y) => x.cidr < y.cidr ? -1 : 1) })
+    const sorted = (xs: NetworkInterfacesData['interfaces']) => xs.map(norm).sort((x, y) => x.name < y.name ? -1 : 1)
+    expect(sorted((a.data as NetworkInterfacesData).interfaces)).toEqual(sorted(interfaces))
+  })
+
   it('failed_services: systemd exactly when systemd runs here, else manager none', async () => {
     const data = await run<FailedServicesData>('failed_services')
     expect(data.manager).toBe(existsSync('/run/systemd/system') ? 'systemd' : 'none')
@@ -149,6 +159,19 @@ describe.skipIf(!linux)('Linux tools, live', () => {
       const tcpPort = (tcp.address() as { port: number }).port
       expect((a.data as ListeningPortsData).ports.map(key)).toContain(`tcp 127.0.0.1 ${tcpPort}`)
       expect(new Set((a.data as ListeningPortsData).ports.map(key))).toEqual(new Set((b.data as ListeningPortsData).ports.map(key)))
+    })
+
+    it('without ps, top_processes reads /proc: the hog with the same rss and a close cpu share', async () => {
+      const noPs = localToolRunner(undefined, { exec: async (program, args, o) => program === 'ps' ? { state: 'missing', program, ms: 0 } : await machineComponents('linux').exec(program, args, o) })
+      const [a, b] = await Promise.all([noPs.run('top_processes', { by: 'memory', limit: 50 }), runner.run('top_processes', { by: 'memory', limit: 50 })])
+      expect(a.ok).toBe(true)
+      expect(a.text).toContain('reading /proc')
+      const fromProc = (a.data as TopProcessesData).processes.find(p => p.pid === hog.pid)
+      const fromPs = (b.data as TopProcessesData).processes.find(p => p.pid === hog.pid)
+      expect(fromProc).toMatchObject({ command: 'node', user: 'root' === os.userInfo().username ? 'root' : expect.any(String) })
+      expect(Math.abs((fromProc?.rssBytes ?? 0) - (fromPs?.rssBytes ?? 0))).toBeLessThan(16 * MiB)
+      expect(Math.abs((fromProc?.cpuPercent ?? 0) - (fromPs?.cpuPercent ?? 0))).toBeLessThan(15)
+      expect(Math.abs((fromProc?.memPercent ?? 0) - (fromPs?.memPercent ?? 0))).toBeLessThan(1)
     })
 
     it('top_processes by memory: sorted, RSS as /proc says, the hog listed unless 50 bigger ones exist', async () => {

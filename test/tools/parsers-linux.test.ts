@@ -7,6 +7,7 @@ import { parseKeyValues, parseSystemctlFailed } from '../../src/tools/parsers/se
 import { parseJournalJson } from '../../src/tools/parsers/logs.ts'
 import { parseIpAddrJson, parseLsof, parseResolvConf, parseSs, uniquePorts } from '../../src/tools/parsers/net.ts'
 import { parseProcNet, procNetAddress } from '../../src/tools/parsers/procnet.ts'
+import { parsePasswd, parseProcStat, procFromStat } from '../../src/tools/parsers/procfs.ts'
 import { parseOsRelease, parsePs, topProcesses } from '../../src/tools/parsers/system.ts'
 import { fixture } from './fixtures.ts'
 
@@ -154,6 +155,19 @@ describe('processes and os', () => {
     expect(byMem[0].rssBytes).toBeGreaterThanOrEqual(byMem[1].rssBytes)
     expect(parsePs('  42 bob 1.5 2.0 100 Web Content')[0].command).toBe('Web Content')
   })
+  it('/proc/PID/stat and status (recorded here, pid 1), as the fallback when ps is missing', () => {
+    const stat = parseProcStat(fixture('linux/proc-1-stat.txt'))
+    expect(stat.pid).toBe(1)
+    expect(stat.comm).toBe(fixture('linux/proc-1-stat.txt').match(/\((.*)\)/)?.[1])
+    const proc = procFromStat(stat, fixture('linux/proc-1-status.txt'), { uptimeSeconds: stat.startTicks / 100 + 100, memTotalBytes: 1024 ** 3, pageSize: 4096, users: new Map([[0, 'root']]) })
+    expect(proc).toMatchObject({ pid: 1, user: 'root', cpuPercent: Math.round(stat.cpuTicks * 10 / 100) / 10 })
+    expect(proc.rssBytes).toBe(Number(/VmRSS:\s+(\d+)/.exec(fixture('linux/proc-1-status.txt'))?.[1]) * 1024)
+    // a command may hold spaces and parentheses
+    expect(parseProcStat('42 (a (b) c) S 1 42 42 0 -1 4194304 0 0 0 0 250 50 0 0 20 0 1 0 1000 0 300 18446744073709551615')).toEqual({ pid: 42, comm: 'a (b) c', cpuTicks: 300, startTicks: 1000, rssPages: 300 })
+    expect(parsePasswd('root:x:0:0:root:/root:/bin/bash\nbad line\nalice:x:1000:1000::/home/alice:/bin/sh\n')).toEqual(new Map([[0, 'root'], [1000, 'alice']]))
+    expect(() => parseProcStat('garbage')).toThrow(expect.objectContaining({ code: 'ERR_TOOL_PARSE' }))
+  })
+
   it('os-release', () => {
     const kv = parseOsRelease(fixture('linux/os-release.txt'))
     expect(kv.get('PRETTY_NAME')).toBe('Debian GNU/Linux 12 (bookworm)')

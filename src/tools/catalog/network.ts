@@ -5,8 +5,8 @@ import type { DnsCheckData, ListeningPortsData, NetworkInterfacesData } from '..
 import { lookupSystem, queryServer } from '../dns.ts'
 import { parseIfconfig, parseIpAddrJson, parseLsof, parseResolvConf, parseScutilDns, parseSs, uniquePorts } from '../parsers/net.ts'
 import { parseProcNet } from '../parsers/procnet.ts'
-import { ProgramMissingError } from '../errors.ts'
 import { dnsName, noArgs } from './args.ts'
+import { interfacesFromSys, orFallback } from './linux-fallback.ts'
 
 const dnsArgs = z.object({
   names: z.array(dnsName).min(1).max(10).optional()
@@ -54,23 +54,18 @@ export const listeningPorts: ToolSpec<typeof noArgs, ListeningPortsData> = {
   description: 'TCP ports in LISTEN state and bound UDP ports: protocol, local address (* or 0.0.0.0/:: = all interfaces), port and, when visible, the owning process and pid. Use to check whether a service is actually listening.',
   args: noArgs,
   impl: {
-    linux: async (_args, ctx) => {
-      try {
-        const { stdout } = await ctx.run('ss', ['-H', '-l', '-t', '-u', '-n', '-p'])
-        return { ports: ctx.cap(uniquePorts(parseSs(stdout))) }
-      } catch (err) {
-        if (!(err instanceof ProgramMissingError)) throw err
-      }
-      // no iproute2 (slim containers): the kernel's tables, without process names
-      ctx.note('ss not installed: read /proc/net instead (no process names)')
-      const ports: ListeningPortsData['ports'] = []
-      for (const [file, proto] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']] as const) {
-        let text: string
-        try { text = await ctx.read(`/proc/net/${file}`) } catch { continue } // no IPv6 in this kernel
-        ports.push(...parseProcNet(text, proto))
-      }
-      return { ports: ctx.cap(uniquePorts(ports)) }
-    },
+    linux: async (_args, ctx) => ({
+      ports: ctx.cap(uniquePorts(await orFallback(ctx, async () => parseSs((await ctx.run('ss', ['-H', '-l', '-t', '-u', '-n', '-p'])).stdout), async () => {
+        // the kernel's tables, without process names
+        const ports: ListeningPortsData['ports'] = []
+        for (const [file, proto] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']] as const) {
+          let text: string
+          try { text = await ctx.read(`/proc/net/${file}`) } catch { continue } // no IPv6 in this kernel
+          ports.push(...parseProcNet(text, proto))
+        }
+        return ports
+      })))
+    }),
     darwin: async (_args, ctx) => {
       // lsof exits 1 when nothing matches
       const tcp = await ctx.run('lsof', ['-nP', '-iTCP', '-sTCP:LISTEN'], { okCodes: [0, 1] })
@@ -85,7 +80,9 @@ export const networkInterfaces: ToolSpec<typeof noArgs, NetworkInterfacesData> =
   description: 'Network interfaces with up/down state, MAC, MTU and IPv4/IPv6 addresses in CIDR form. Use for "no network", wrong address or MTU problems.',
   args: noArgs,
   impl: {
-    linux: async (_args, ctx) => ({ interfaces: ctx.cap(parseIpAddrJson((await ctx.run('ip', ['-j', 'addr', 'show'])).stdout)) }),
+    linux: async (_args, ctx) => ({
+      interfaces: ctx.cap(await orFallback(ctx, async () => parseIpAddrJson((await ctx.run('ip', ['-j', 'addr', 'show'])).stdout), async () => await interfacesFromSys(ctx)))
+    }),
     darwin: async (_args, ctx) => ({ interfaces: ctx.cap(parseIfconfig((await ctx.run('ifconfig', ['-a'])).stdout)) })
   }
 }

@@ -9,6 +9,7 @@ import { parseLoadavg, systemLoad, uptimeFromBoottime, uptimeFromProc } from '..
 import { parsePs, topProcesses as pickTop } from '../parsers/system.ts'
 import { int } from '../parsers/util.ts'
 import { noArgs } from './args.ts'
+import { orFallback, processesFromProc } from './linux-fallback.ts'
 
 export const memory: ToolSpec<typeof noArgs, MemoryData> = {
   name: 'memory',
@@ -69,8 +70,8 @@ export const topProcesses: ToolSpec<typeof topArgs, TopProcessesData> = {
   args: topArgs,
   impl: {
     linux: async (args, ctx) => {
-      const { stdout } = await ctx.run('ps', PS_ARGS)
-      return { by: args.by, processes: pickTop(parsePs(stdout), args.by, args.limit) }
+      const procs = await orFallback(ctx, async () => parsePs((await ctx.run('ps', PS_ARGS)).stdout), async () => await processesFromProc(ctx))
+      return { by: args.by, processes: pickTop(procs, args.by, args.limit) }
     },
     darwin: async (args, ctx) => {
       // -c: the executable name instead of its full path
