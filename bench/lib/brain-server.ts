@@ -38,6 +38,14 @@ async function main (): Promise<void> {
     const close = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
     client.on('error', close); upstream.on('error', close)
     client.on('close', close); upstream.on('close', close)
+    // every HTTP request line with its arrival time, /v1/models included (keep-alive: many per connection)
+    client.on('data', (d: Buffer) => {
+      const at = Date.now()
+      for (const m of d.toString('latin1').matchAll(/^(GET|POST) (\S+) HTTP\/1\.[01]\r$/gm)) {
+        if (m[2].endsWith('/chat/completions')) continue // logged with its meaning by the script
+        try { appendFileSync(o.log, JSON.stringify({ brain: o.label, at, delayMs: 0, kind: 'http', method: m[1], path: m[2] }) + '\n') } catch {}
+      }
+    })
     client.pipe(upstream).pipe(client)
   })
   await new Promise<void>((resolve, reject) => { relay.once('error', reject); relay.listen(o.port, o.host, resolve) })

@@ -43,7 +43,9 @@ export function fieldTables (runs: FieldRun[]): string {
     return [name, s(ps.map(p => p?.toolCalls)), s(ps.map(p => p?.tasks)), s(ps.map(p => p?.avgTaskMs != null ? p.avgTaskMs / 1000 : null), 1),
       s(ps.map(p => p?.loadBefore), 2), s(ps.map(p => p?.loadAfter), 2)]
   })))
-  out.push('', 'All boxes share one kernel here, so every box shows the machine\'s load average.', '')
+  out.push('', 'All boxes share one kernel here, so every box shows the machine\'s load average ' +
+    `(1-min load before/after the job: ${s(runs.map(r => r.machineLoad[0]), 2)} / ${s(runs.map(r => r.machineLoad[1]), 2)}; ` +
+    `CPU seconds all peers spent on the job: ${s(runs.map(r => r.cpu.reduce((a, c) => a + (c.cpuS ?? 0), 0)), 1)} over ${s(runs.map(r => r.report.wallMs / 1000), 1)} s of wall time).`, '')
   out.push('## What the swarm itself costs', '')
   out.push(mdTable(['lower bound s (tasks on 2 slots/box)', '+ plan and summary turns s', 'wall s', 'efficiency', 'efficiency incl. coordinator model turns'], [[
     s(h.map(x => x.lowerBoundS), 1), s(runs.map(r => r.overhead.lowerBoundWithModelMs / 1000), 1), s(h.map(x => x.wallS), 1),
@@ -84,6 +86,8 @@ export function runRecord (r: FieldRun): Record<string, unknown> {
     overhead: { ...r.overhead, efficiency: round(r.overhead.efficiency, 4), efficiencyWithModel: round(r.overhead.efficiencyWithModel, 4) },
     turnsByBrain: r.turnsByBrain,
     during: r.during,
-    lost: r.lost
+    lost: r.lost,
+    cpu: r.cpu,
+    machineLoad: r.machineLoad
   }
 }

@@ -8,6 +8,8 @@ import type { JobReport } from '../../src/gossip/messages-report.ts'
 import type { BrainLogLine } from './brain-server.ts'
 import { startFleet, type BrainSpec, type Fleet } from './fleet.ts'
 import { computeOverhead, type Overhead } from './overhead.ts'
+import { loadavg } from 'node:os'
+import { cpuMs } from './proc.ts'
 import { note } from './scenario.ts'
 
 export interface FieldRunOptions {
@@ -44,6 +46,10 @@ export interface FieldRun {
   during: Record<string, unknown>
   /** tasks that ended neither done nor accounted for (unreachable on a killed box) */
   lost: number
+  /** CPU seconds each box's peer process used during the job */
+  cpu: Array<{ name: string, cpuS: number | null }>
+  /** the machine's 1-minute load average before and after the job */
+  machineLoad: [number, number]
 }
 
 export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
@@ -72,6 +78,9 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
         return typeof l?.jobId === 'string' ? l.jobId : undefined
       }, { timeoutMs: 120_000, intervalMs: 50 })
     }
+    // CPU each peer spends on the job (all peers share this machine's cores)
+    const cpu0 = fleet.boxes.map(b => b.pid != null ? cpuMs(b.pid) : 0)
+    const load0 = loadavg()[0]
     const job = fleet.runJob('bench: check load, memory and disks on every box', { from: fleet.boxes[0], deadlineS: o.deadlineS })
     const during: Promise<Record<string, unknown>> = o.during != null ? o.during(fleet, helpers) : Promise.resolve({})
     const [run, duringOut] = await Promise.all([job, during])
@@ -80,11 +89,12 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
     const log = fleet.jobLog(coordinator, report.jobId)
     const overhead = computeOverhead(report, log, brainLog(), o.slots)
     const turnsByBrain: Record<string, number> = {}
-    for (const l of brainLog().slice(before)) turnsByBrain[l.brain] = (turnsByBrain[l.brain] ?? 0) + 1
+    for (const l of brainLog().slice(before)) if (l.kind !== 'http') turnsByBrain[l.brain] = (turnsByBrain[l.brain] ?? 0) + 1
+    const cpu = fleet.boxes.map((b, i) => ({ name: b.name, cpuS: b.pid != null && !b.exited() ? (cpuMs(b.pid) - (cpu0[i] ?? 0)) / 1000 : null }))
     const killed = new Set(((duringOut.killedBoxes as string[] | undefined) ?? []))
     const lost = report.tasks.filter(t => t.state !== 'done' && !(t.state === 'unreachable' && t.host != null && killed.has(t.host))).length
     if (report.brains.plan?.kind !== 'model') note(`warning: the plan came from the playbook (${JSON.stringify(report.brains.plan)}), not the scripted model`)
-    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost }
+    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]] }
   } catch (err) {
     if (o.verbose === true) for (const b of fleet.boxes) process.stderr.write(`--- ${b.name} ---\n${b.logs().slice(-3000)}\n`)
     throw err

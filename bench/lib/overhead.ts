@@ -89,15 +89,17 @@ export function computeOverhead (report: JobReport, log: StoredEntry[], brainLog
     }
   })
 
-  // a task offered while its worker's slots were busy is ready only when one frees up
-  for (const t of tasks) {
-    if (t.readyAt == null || t.start == null || t.worker == null) continue
-    const busy = tasks.filter(o => o !== t && o.worker === t.worker && o.start != null && o.start < t.start!)
+  // a task offered while its worker's slots were busy is ready only when one frees up;
+  // a slot is held from the claim (when that sibling was ready) until its result is sent
+  const byGrant = tasks.filter(t => t.grant != null).sort((a, b) => a.grant! - b.grant!)
+  for (const t of byGrant) {
+    if (t.readyAt == null || t.worker == null) continue
+    const busy = byGrant.filter(o => o !== t && o.worker === t.worker && o.grant! < t.grant! && o.readyAt != null)
     for (;;) {
       const at = t.readyAt
-      const running = busy.filter(o => o.start! <= at && (o.resultSent ?? Infinity) > at)
-      if (running.length < slots) break
-      t.readyAt = Math.min(...running.map(o => o.resultSent ?? Infinity))
+      const holding = busy.filter(o => o.readyAt! <= at && (o.resultSent ?? Infinity) > at)
+      if (holding.length < slots) break
+      t.readyAt = Math.min(...holding.map(o => o.resultSent ?? Infinity))
       if (!Number.isFinite(t.readyAt)) { t.readyAt = null; break }
     }
   }
