@@ -42,6 +42,11 @@ export class ProgramFailedError extends ToolError {
   constructor (message: string) { super(message, { code: 'ERR_PROGRAM_FAILED' }) }
 }
 
+/** A file or directory the tool reads (/proc, /sys, resolv.conf) could not be read. */
+export class ToolReadError extends ToolError {
+  constructor (path: string, cause: any) { super(`cannot read ${path}: ${cause?.code ?? cause?.message ?? cause}`, { code: 'ERR_TOOL_READ', cause }) }
+}
+
 /** The output did not have the shape the parser expects: better no data than wrong data. */
 export class ToolParseError extends ToolError {
   constructor (message: string, cause?: unknown) { super(message, { code: 'ERR_TOOL_PARSE', cause }) }

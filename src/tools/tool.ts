@@ -10,6 +10,7 @@ import type { ToolsConfig } from './config.ts'
 import { runProgram, type ExecOptions, type ExecOutcome } from './exec.ts'
 import {
   ToolArgsError,
+  ToolReadError,
   ProgramFailedError, ProgramMissingError, ToolAbortedError, ToolError, ToolParseError, ToolTimeoutError,
   UnsupportedPlatformError
 } from './errors.ts'
@@ -123,14 +124,14 @@ async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.in
         if (opts.quiet !== true) parts.push(`== ${path}\n${content}`)
         return content
       } catch (err: any) {
-        throw new ToolError(`cannot read ${path}: ${err?.code ?? err?.message ?? err}`, { code: 'ERR_TOOL_READ', cause: err })
+        throw new ToolReadError(path, err)
       }
     },
     list: async (path) => {
       try {
         return await components.listDir(path)
       } catch (err: any) {
-        throw new ToolError(`cannot list ${path}: ${err?.code ?? err?.message ?? err}`, { code: 'ERR_TOOL_READ', cause: err })
+        throw new ToolReadError(path, err)
       }
     },
     run: async (program, argv, opts = {}) => {

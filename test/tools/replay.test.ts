@@ -151,3 +151,11 @@ describe('bounded results', () => {
     expect(await def?.run({ name: '$(id)' } as any)).toMatchObject({ ok: false, code: 'ERR_TOOL_ARGS' })
   })
 })
+
+describe('unreadable files', () => {
+  it('a missing /proc file is ERR_TOOL_READ naming the path', async () => {
+    const r = await localToolRunner(defaultToolsConfig(), replay('linux', {}).components).run('memory', {})
+    expect(r).toMatchObject({ ok: false, code: 'ERR_TOOL_READ', data: null })
+    expect(r.error).toContain('/proc/meminfo')
+  })
+})
