@@ -1,7 +1,9 @@
 /**
  * Membership benchmark: real peers in network namespaces (root needed), for 3 and 10
  * peers, several runs each. Prints median and spread (min..max) of:
- *   join     time from spawning `swarm start` to being listed alive by every other peer
+ *   spawn    time from spawning `swarm start` to its start line (loading the code, libp2p up)
+ *   join     time from spawning `swarm start` (and from its start line) to being listed
+ *            alive by every other peer; all peers are spawned at once
  *   dead     time from SIGKILL of one peer to every other peer listing it dead
  *   rss      idle resident memory per peer process
  *   cpu      idle CPU per peer process (% of one core)
@@ -54,7 +56,7 @@ async function presenceBytesSent (p: LabPeer): Promise<number> {
   return status.presence.bytesSent as number
 }
 
-interface RunFigures { join: number[], dead: number[], rss: number[], cpu: number[], wire: number[], gossip: number[] }
+interface RunFigures { spawn: number[], join: number[], joinStarted: number[], dead: number[], rss: number[], cpu: number[], wire: number[], gossip: number[], conns: number[] }
 
 async function oneRun (n: number): Promise<RunFigures> {
   const lab: Lab = await createLab()
@@ -73,6 +75,8 @@ async function oneRun (n: number): Promise<RunFigures> {
       return joinedAt.size === n
     }, { timeoutMs: 60_000, intervalMs: 50 })
     const join = peers.map(p => joinedAt.get(p.peerId)! - p.spawnedAt)
+    const joinStarted = peers.map(p => joinedAt.get(p.peerId)! - p.startedAt)
+    const spawn = peers.map(p => p.startedAt - p.spawnedAt)
 
     // idle window
     await new Promise(r => setTimeout(r, 2000))
@@ -86,6 +90,7 @@ async function oneRun (n: number): Promise<RunFigures> {
     const wire = (await Promise.all(peers.map(async p => await txBytes(p.ns)))).map((v, i) => (v - tx0[i]) / secs)
     const gossip = (await Promise.all(peers.map(presenceBytesSent))).map((v, i) => (v - g0[i]) / secs)
     const rss = peers.map(p => rssBytes(p.pid!))
+    const conns = await Promise.all(peers.map(async p => (await callControl(p.home, 'status')).connections as number))
 
     // dead: SIGKILL the last peer
     const victim = peers[n - 1]
@@ -94,7 +99,7 @@ async function oneRun (n: number): Promise<RunFigures> {
     await victim.kill('SIGKILL')
     await lab.waitFor(async () => (await views(others)).every(rows => rows.some(r => r.peerId === victim.peerId && r.state === 'dead')), { timeoutMs: 30_000, intervalMs: 50 })
     const dead = [Date.now() - k0]
-    return { join, dead, rss, cpu, wire, gossip }
+    return { spawn, join, joinStarted, dead, rss, cpu, wire, gossip, conns }
   } finally {
     await lab.destroy()
   }
@@ -112,17 +117,20 @@ const pct = (v: number) => `${v.toFixed(1)} %`
 const bps = (v: number) => `${Math.round(v)} B/s`
 
 for (const n of SIZES) {
-  const all: RunFigures = { join: [], dead: [], rss: [], cpu: [], wire: [], gossip: [] }
+  const all: RunFigures = { spawn: [], join: [], joinStarted: [], dead: [], rss: [], cpu: [], wire: [], gossip: [], conns: [] }
   for (let r = 0; r < RUNS; r++) {
     const f = await oneRun(n)
     for (const k of Object.keys(all) as Array<keyof RunFigures>) all[k].push(...f[k])
     process.stdout.write(`  ${n} peers, run ${r + 1}/${RUNS}: join median ${ms(f.join.sort((x, y) => x - y)[Math.floor(f.join.length / 2)])}, dead ${ms(f.dead[0])}\n`)
   }
   console.log(`\n${n} peers, ${RUNS} runs, idle window ${IDLE_S} s: median (min .. max)`)
+  console.log(`  spawn -> peer started          ${summary(all.spawn, ms)}`)
   console.log(`  join (spawn -> listed by all)  ${summary(all.join, ms)}`)
+  console.log(`  join (started -> listed by all)${summary(all.joinStarted, ms)}`)
   console.log(`  dead (SIGKILL -> dead at all)  ${summary(all.dead, ms)}`)
   console.log(`  idle RSS per peer              ${summary(all.rss, mib)}`)
   console.log(`  idle CPU per peer              ${summary(all.cpu, pct)}`)
   console.log(`  wire tx per peer               ${summary(all.wire, bps)}`)
   console.log(`  presence payload per peer      ${summary(all.gossip, bps)}`)
+  console.log(`  connections per peer           ${summary(all.conns, (v) => String(v))}`)
 }

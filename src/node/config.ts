@@ -51,7 +51,7 @@ export const membershipSectionSchema = z.object({
 
 export const connectionSectionSchema = z.object({
   pingIntervalMs: ms(1000),
-  pingTimeoutMs: ms(1000),
+  pingTimeoutMs: ms(1500),
   maxConnections: z.number().int().positive().default(300)
 }).strict()
 

@@ -42,12 +42,18 @@ export class Dialer {
   private readonly attempts = new Map<string, { rounds: number, skip: number }>()
   private readonly fallbacks = new Map<string, NodeJS.Timeout>()
   private readonly bootstrapPeers = new Map<string, string>()
-  readonly stats = { dials: 0, dialFailures: 0, duplicatesClosed: 0, watchdogRedials: 0 }
+  readonly stats = { dials: 0, dialFailures: 0, duplicatesClosed: 0, watchdogRedials: 0, connectionsClosed: 0 }
 
   constructor (private readonly components: DialerComponents, private readonly init: DialerInit) {
     this.self = components.node.peerId.toString()
     this.onMdnsPeer = this.onMdnsPeer.bind(this)
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    this.onConnectionClose = this.onConnectionClose.bind(this)
+  }
+
+  private onConnectionClose (evt: CustomEvent<Connection>): void {
+    this.stats.connectionsClosed++
+    this.components.log.debug(`connection to ${evt.detail.remotePeer.toString()} closed (${evt.detail.direction}, open ${Date.now() - evt.detail.timeline.open} ms)`)
   }
 
   start (): void {
@@ -55,6 +61,7 @@ export class Dialer {
     const { node } = this.components
     node.services.mdns?.addEventListener('peer', this.onMdnsPeer)
     node.addEventListener('connection:open', this.onConnectionOpen)
+    node.addEventListener('connection:close', this.onConnectionClose)
     const timers = [
       setInterval(() => { this.redialRound() }, this.init.redialIntervalMs),
       setInterval(() => { this.watchdogRound() }, Math.max(250, Math.floor(this.init.watchdogMs / 2)))
@@ -68,6 +75,7 @@ export class Dialer {
     const { node } = this.components
     node.services.mdns?.removeEventListener('peer', this.onMdnsPeer)
     node.removeEventListener('connection:open', this.onConnectionOpen)
+    node.removeEventListener('connection:close', this.onConnectionClose)
     this.state.timers.forEach(t => { clearInterval(t) })
     this.fallbacks.forEach(t => { clearTimeout(t) })
     this.fallbacks.clear()

@@ -38,9 +38,7 @@ export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
       emitSelf: false,
       // our own records go to every subscribed peer, not only the mesh: presence must reach all
       floodPublish: true,
-      fallbackToFloodsub: false,
-      // a small swarm stays meshed quickly; heartbeat drives GRAFTs
-      heartbeatInterval: 700
+      fallbackToFloodsub: false
     })
   }
   if (config.discovery.mdns) services.mdns = mdns({ interval: config.discovery.mdnsIntervalMs })

@@ -11,6 +11,7 @@ import { PresenceAnnouncer, type PresenceControl } from './presence.ts'
 import { ControlServer } from './control-server.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { VERSION } from '../version.ts'
+import { toolNames } from '../tools/index.ts'
 
 export interface StartPeerOptions {
   home: string
@@ -142,6 +143,8 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
     checkIntervalMs: config.membership.checkIntervalMs
   })
   const presence = announcer
+  // what this box can be asked to run; services may narrow or extend it with presence.set()
+  presence.set({ tools: toolNames() })
   const dialer = new Dialer({
     node,
     unreachable: () => membership.unreachable(),

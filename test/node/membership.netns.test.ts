@@ -62,8 +62,9 @@ describe.skipIf(!support.ok)('membership across network namespaces', () => {
   it('a 4th peer started later is listed as alive by all within 3 s', async () => {
     const d = await lab.addPeer({ name: 'delta' })
     const all = [a, b, c, d]
-    const ms = await until(all, (rows) => all.every(p => stateOf(rows, p) === 'alive'), d.spawnedAt, 10_000)
-    console.log(`4th peer listed by all ${ms} ms after its process was spawned (${ms - (d.startedAt - d.spawnedAt)} ms after it started)`)
+    const ms = await until(all, (rows) => all.every(p => stateOf(rows, p) === 'alive'), d.startedAt, 10_000)
+    console.log(`4th peer listed by all ${ms} ms after it started (${ms + d.startedAt - d.spawnedAt} ms after its process was spawned)`)
+    // measured from the peer's start line: loading the code (0.4-1 s) depends on how busy the CI box is
     expect(ms).toBeLessThan(3000)
   })
 
@@ -109,5 +110,27 @@ describe.skipIf(!support.ok)('membership across network namespaces', () => {
     }, t0, 5000)
     console.log(`SIGTERM leave seen in ${ms} ms (including the process exit)`)
     expect(ms).toBeLessThan(1000)
+  })
+})
+
+describe.skipIf(!support.ok)('bootstrap addresses without multicast', () => {
+  let lab: Lab
+
+  beforeAll(async () => { lab = await createLab() })
+  afterAll(async () => { await lab?.destroy() })
+
+  it('peers with mDNS off find each other through --bootstrap, and redial a bootstrap peer that restarts', async () => {
+    const a = await lab.addPeer({ name: 'anchor', args: ['--no-mdns'] })
+    const b = await lab.addPeer({ name: 'joiner', args: ['--no-mdns', '--bootstrap', `/ip4/${a.ip}/tcp/4001`] })
+    const both = async () => await lab.waitFor(async () => {
+      const [va, vb] = await Promise.all([a.peers(), b.peers()])
+      return va.some(r => r.peerId === b.peerId && r.state === 'alive') && vb.some(r => r.peerId === a.peerId && r.state === 'alive')
+    }, { timeoutMs: 10_000, intervalMs: 50 })
+    await both()
+    await a.kill('SIGKILL')
+    await lab.waitFor(async () => (await b.peers()).some(r => r.peerId === a.peerId && r.state === 'dead'), { timeoutMs: 10_000 })
+    await a.start()
+    // only the joiner knows the anchor's address: it must redial
+    await both()
   })
 })
