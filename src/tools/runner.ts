@@ -32,13 +32,40 @@ function normalizeArgs (raw: unknown): unknown {
   return raw
 }
 
-export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), components: Partial<ToolComponents> = {}): ToolRunner {
+/** Counters of what the runner did, for the peer's status: every failure is counted by code. */
+export interface ToolStats {
+  runs: number
+  ok: number
+  /** failed runs by error code, e.g. { ERR_TOOL_ARGS: 2, ERR_TOOL_TIMEOUT: 1 } */
+  failed: Record<string, number>
+  byTool: Record<string, { runs: number, failed: number, totalMs: number }>
+}
+
+export interface LocalToolRunner extends ToolRunner {
+  stats: () => ToolStats
+}
+
+export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), components: Partial<ToolComponents> = {}): LocalToolRunner {
   const platform = components.platform ?? currentPlatform()
   const comps: ToolComponents | undefined = platform === undefined ? undefined : { ...machineComponents(platform), ...components, platform }
   const tools: ToolDefinition[] = comps === undefined
     ? []
     : CATALOG.filter(spec => spec.impl[comps.platform] !== undefined).map(spec => defineTool(spec, config, comps))
   const byName = new Map(tools.map(t => [t.name, t]))
+  const stats: ToolStats = { runs: 0, ok: 0, failed: {}, byTool: {} }
+  const count = (name: string, r: ToolResult): ToolResult => {
+    stats.runs++
+    if (r.ok) stats.ok++
+    else stats.failed[r.code ?? 'ERR_TOOL'] = (stats.failed[r.code ?? 'ERR_TOOL'] ?? 0) + 1
+    // unknown names are counted above only: a model inventing names must not grow this map
+    if (byName.has(name)) {
+      const t = (stats.byTool[name] ??= { runs: 0, failed: 0, totalMs: 0 })
+      t.runs++
+      if (!r.ok) t.failed++
+      t.totalMs = Math.round((t.totalMs + r.ms) * 10) / 10
+    }
+    return r
+  }
 
   return {
     list: () => [...tools],
@@ -46,14 +73,16 @@ export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), com
     run: async (name: string, rawArgs: unknown, options: ToolRunOptions = {}): Promise<ToolResult> => {
       try {
         const tool = byName.get(name)
-        if (tool === undefined) return failure(new UnknownToolError(name))
+        if (tool === undefined) return count(name, failure(new UnknownToolError(String(name).slice(0, 64))))
         // the definition validates against its schema before anything runs
-        return await tool.run(normalizeArgs(rawArgs), options)
+        return count(name, await tool.run(normalizeArgs(rawArgs), options))
       } catch (err: any) {
         // defineTool already catches; this is the last guard for the "never throws" promise
-        return failure(err instanceof ToolError ? err : new ToolError(String(err?.message ?? err)))
+        return count(name, failure(err instanceof ToolError ? err : new ToolError(String(err?.message ?? err))))
       }
     },
+
+    stats: () => structuredClone(stats),
 
     jsonSchema: (name: string): Record<string, unknown> => {
       const tool = byName.get(name)

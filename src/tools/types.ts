@@ -131,6 +131,8 @@ export interface RecentErrorsData {
   since: string
   count: number
   entries: Array<{ time: string, unit?: string, message: string }>
+  /** log lines that could not be read (bad JSON, no message) and were skipped */
+  dropped?: number
 }
 
 export interface UptimeData { seconds: number, bootTime: string }

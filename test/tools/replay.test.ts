@@ -158,3 +158,28 @@ describe('unreadable files', () => {
     expect(r).toMatchObject({ ok: false, code: 'ERR_TOOL_READ', data: null })
   })
 })
+
+describe('counted, not lost', () => {
+  it('the runner counts runs and failures by code; unknown names do not grow the per-tool map', async () => {
+    const runner = localToolRunner(defaultToolsConfig(), replay('linux', {}).components)
+    await runner.run('failed_services', {})
+    await runner.run('service_status', { name: '; id' })
+    await runner.run('x'.repeat(10_000), {})
+    await runner.run('memory', {})
+    const s = runner.stats()
+    expect(s).toMatchObject({ runs: 4, ok: 1, failed: { ERR_TOOL_ARGS: 1, ERR_TOOL_UNKNOWN: 1, ERR_TOOL_READ: 1 } })
+    expect(Object.keys(s.byTool).sort()).toEqual(['failed_services', 'memory', 'service_status'])
+  })
+
+  it('journal lines that cannot be read are skipped and counted', async () => {
+    const l = replay('linux', {})
+    const runner = localToolRunner(defaultToolsConfig(), { ...l.components, exec: async () => ({ state: 'exited', exitCode: 0, stdout: fixture('linux/journalctl-err.documented.jsonl'), stderr: '', ms: 1, truncated: false }) })
+    expect((await runner.run('recent_errors', {})).data).toMatchObject({ count: 2, dropped: 2 })
+  })
+
+  it('journalctl refusing its arguments is a failure, not an empty log', async () => {
+    const l = replay('linux', {})
+    const runner = localToolRunner(defaultToolsConfig(), { ...l.components, exec: async () => ({ state: 'exited', exitCode: 1, stdout: '', stderr: 'Failed to parse timestamp', ms: 1, truncated: false }) })
+    expect(await runner.run('recent_errors', {})).toMatchObject({ ok: false, code: 'ERR_PROGRAM_FAILED', exitCode: 1 })
+  })
+})

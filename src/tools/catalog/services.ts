@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { ToolContext, ToolSpec } from '../tool.ts'
 import type { FailedServicesData, RecentErrorsData, ServiceStatusData } from '../types.ts'
 import { parseKeyValues, parseLaunchctlJob, parseLaunchctlList, parseSystemctlFailed } from '../parsers/services.ts'
-import { parseJournalJson, parseLogNdjson } from '../parsers/logs.ts'
+import { parseJournalJson, parseLogNdjson, type ParsedLog } from '../parsers/logs.ts'
 import { lines } from '../parsers/util.ts'
 import { noArgs, serviceName, sinceWindow, windowSeconds } from './args.ts'
 
@@ -70,7 +70,7 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
       const pid = Number(kv.get('MainPID'))
       if (Number.isInteger(pid) && pid > 0) data.pid = pid
       if (found && ctx.config.serviceLogLines > 0) {
-        const log = await ctx.run('journalctl', ['--no-pager', '-q', '-o', 'short-iso', '-n', String(ctx.config.serviceLogLines), '-u', name], { okCodes: [0, 1] })
+        const log = await ctx.run('journalctl', ['--no-pager', '-q', '-o', 'short-iso', '-n', String(ctx.config.serviceLogLines), '-u', name])
         data.logLines = lines(log.stdout).map(clip)
       }
       return data
@@ -102,10 +102,15 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
   }
 }
 
-/** Keeps the newest entries (oldest first), each message clipped. */
-function newest (since: string, entries: RecentErrorsData['entries'], ctx: ToolContext): RecentErrorsData {
-  const kept = ctx.cap(entries.map((e, i) => ({ ...e, message: clip(e.message), i })), { max: ctx.config.maxLogEntries, keepFirst: (a, b) => b.i - a.i })
-  return { since, count: kept.length, entries: kept.map(({ i: _i, ...e }) => e) }
+/** Keeps the newest entries (oldest first), each message clipped; unreadable lines are counted. */
+function newest (since: string, log: ParsedLog, ctx: ToolContext): RecentErrorsData {
+  const kept = ctx.cap(log.entries.map((e, i) => ({ ...e, message: clip(e.message), i })), { max: ctx.config.maxLogEntries, keepFirst: (a, b) => b.i - a.i })
+  const data: RecentErrorsData = { since, count: kept.length, entries: kept.map(({ i: _i, ...e }) => e) }
+  if (log.dropped > 0) {
+    data.dropped = log.dropped
+    ctx.note(`${log.dropped} log lines could not be read and were skipped`)
+  }
+  return data
 }
 
 const errorsArgs = z.object({ since: sinceWindow }).strict()
@@ -119,13 +124,13 @@ export const recentErrors: ToolSpec<typeof errorsArgs, RecentErrorsData> = {
     linux: async ({ since }, ctx) => {
       const from = Math.floor(Date.now() / 1000) - windowSeconds(since)
       // -n: the newest N; one more than kept tells that there were more
-      const { stdout } = await ctx.run('journalctl', ['--no-pager', '-q', '-p', 'err', '--since', `@${from}`, '-o', 'json', '-n', String(ctx.config.maxLogEntries + 1)], { okCodes: [0, 1] })
-      return newest(since, parseJournalJson(stdout).entries, ctx)
+      const { stdout } = await ctx.run('journalctl', ['--no-pager', '-q', '-p', 'err', '--since', `@${from}`, '-o', 'json', '-n', String(ctx.config.maxLogEntries + 1)])
+      return newest(since, parseJournalJson(stdout), ctx)
     },
     darwin: async ({ since }, ctx) => {
       const minutes = Math.max(1, Math.ceil(windowSeconds(since) / 60))
       const { stdout } = await ctx.run('log', ['show', '--last', `${minutes}m`, '--style', 'ndjson', '--predicate', 'messageType == "error" OR messageType == "fault"'])
-      return newest(since, parseLogNdjson(stdout).entries, ctx)
+      return newest(since, parseLogNdjson(stdout), ctx)
     }
   }
 }
