@@ -8,6 +8,7 @@ import { CATALOG } from './catalog.ts'
 import { defaultToolsConfig, type ToolsConfig } from './config.ts'
 import { ToolArgsError, ToolError, UnknownToolError } from './errors.ts'
 import { defineTool, machineComponents, type ToolComponents } from './tool.ts'
+import { envToolLogger, type ToolLogger } from './logger.ts'
 import type { Platform, ToolDefinition, ToolResult, ToolRunner, ToolRunOptions } from './types.ts'
 
 export function currentPlatform (): Platform | undefined {
@@ -45,7 +46,8 @@ export interface LocalToolRunner extends ToolRunner {
   stats: () => ToolStats
 }
 
-export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), components: Partial<ToolComponents> = {}): LocalToolRunner {
+export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), components: Partial<ToolComponents> & { logger?: ToolLogger } = {}): LocalToolRunner {
+  const log = components.logger ?? envToolLogger()
   const platform = components.platform ?? currentPlatform()
   const comps: ToolComponents | undefined = platform === undefined ? undefined : { ...machineComponents(platform), ...components, platform }
   const tools: ToolDefinition[] = comps === undefined
@@ -54,6 +56,7 @@ export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), com
   const byName = new Map(tools.map(t => [t.name, t]))
   const stats: ToolStats = { runs: 0, ok: 0, failed: {}, byTool: {} }
   const count = (name: string, r: ToolResult): ToolResult => {
+    log.debug(`${byName.has(name) ? name : '(unknown tool)'} ${r.ok ? 'ok' : r.code ?? 'failed'} ${r.ms} ms${r.truncated === true ? ' text-truncated' : ''}${r.dataTruncated === true ? ' data-truncated' : ''}`)
     stats.runs++
     if (r.ok) stats.ok++
     else stats.failed[r.code ?? 'ERR_TOOL'] = (stats.failed[r.code ?? 'ERR_TOOL'] ?? 0) + 1

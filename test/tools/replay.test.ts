@@ -183,3 +183,17 @@ describe('counted, not lost', () => {
     expect(await runner.run('recent_errors', {})).toMatchObject({ ok: false, code: 'ERR_PROGRAM_FAILED', exitCode: 1 })
   })
 })
+
+describe('logging', () => {
+  it('one debug line per run with name, code and timing, never the output', async () => {
+    const lines: string[] = []
+    const l = replay('linux', {}, { '/proc/meminfo': 'linux/meminfo.txt' })
+    const runner = localToolRunner(defaultToolsConfig(), { ...l.components, logger: { debug: (m) => { lines.push(m) } } })
+    await runner.run('memory', {})
+    await runner.run('service_status', { name: '; id' })
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/^memory ok /)
+    expect(lines[1]).toMatch(/^service_status ERR_TOOL_ARGS /)
+    expect(lines.join('\n')).not.toContain('MemTotal')
+  })
+})

@@ -51,7 +51,15 @@ export const uptime: ToolSpec<typeof noArgs, UptimeData> = {
   description: 'Seconds since boot and the boot time (ISO 8601). Use to spot an unexpected reboot.',
   args: noArgs,
   impl: {
-    linux: async (_args, ctx) => uptimeFromProc(await ctx.read('/proc/uptime')),
+    linux: async (_args, ctx) => {
+      const up = uptimeFromProc(await ctx.read('/proc/uptime'))
+      // the kernel's own boot time (whole seconds) does not drift between readings as now - uptime does
+      try {
+        const btime = /^btime (\d+)$/m.exec(await ctx.read('/proc/stat', { quiet: true }))?.[1]
+        if (btime !== undefined) { up.bootTime = new Date(Number(btime) * 1000).toISOString(); ctx.note(`btime ${btime}`) }
+      } catch { /* keep the estimate */ }
+      return up
+    },
     darwin: async (_args, ctx) => uptimeFromBoottime((await ctx.run('sysctl', ['-n', 'kern.boottime'])).stdout)
   }
 }
