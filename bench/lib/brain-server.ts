@@ -26,8 +26,8 @@ async function main (): Promise<void> {
   const o = JSON.parse(process.argv[2] ?? '{}') as BrainServerOptions
   const fake = await startFakeOpenAI({
     model: `bench-${o.label}`,
-    script: benchScript(o, (info, ctx) => {
-      const line: BrainLogLine = { brain: o.label, at: ctx.request.at, delayMs: o.turnMs, ...info }
+    script: benchScript(o, (info, ctx, delay) => {
+      const line: BrainLogLine = { brain: o.label, at: ctx.request.at, delayMs: delay.delayMs, queuedMs: delay.queuedMs, ...info }
       try { appendFileSync(o.log, JSON.stringify(line) + '\n') } catch {}
     })
   })

@@ -20,6 +20,8 @@ const BRAIN_PORT = 8000
 export interface BrainSpec {
   label: string
   turnMs: number
+  /** turns it works on at once, later ones queue; 0 or undefined: no limit */
+  parallel?: number
   /** index of the box that offers this brain; undefined: its own namespace, set on every box */
   offeredBy?: number
 }
@@ -65,7 +67,7 @@ export interface Fleet {
 }
 
 function startBrain (lab: Lab, ns: string, host: string, spec: BrainSpec, script: Omit<BenchScriptOptions, 'turnMs'>, log: string): Promise<Brain> {
-  const options: BrainServerOptions = { ...script, turnMs: spec.turnMs, label: spec.label, host, port: BRAIN_PORT, log }
+  const options: BrainServerOptions = { ...script, turnMs: spec.turnMs, parallel: spec.parallel ?? 0, label: spec.label, host, port: BRAIN_PORT, log }
   const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, NODE, '--import', 'tsx', BRAIN_ENTRY, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'], cwd: resolve(import.meta.dirname, '../..')
   })

@@ -21,6 +21,8 @@ export interface BenchScriptOptions {
   defaultToolCalls: number
   /** tool calls the model makes in one turn */
   callsPerTurn: number
+  /** turns the brain works on at once, later ones queue (a real server's parallel slots); 0: no limit */
+  parallel?: number
 }
 
 /** What a request was, for the request log the benchmark reads back. */
@@ -97,11 +99,29 @@ function parseMembers (user: string): Array<{ peerId: string, name: string }> {
   }
 }
 
-/** A fake-openai script function; `onRequest` sees every classified request. */
-export function benchScript (o: BenchScriptOptions, onRequest?: (info: RequestKind, ctx: ScriptContext) => void): (ctx: ScriptContext) => Turn {
+/**
+ * Delays of a server with `parallel` slots: a turn starts when a slot frees and takes
+ * `turnMs`; returns the delay to answer after and the part of it spent queueing.
+ */
+export function slotQueue (parallel: number, turnMs: number): (now: number) => { delayMs: number, queuedMs: number } {
+  const freeAt: number[] = new Array(Math.max(0, parallel)).fill(0)
+  return (now) => {
+    if (freeAt.length === 0) return { delayMs: turnMs, queuedMs: 0 }
+    let i = 0
+    for (let j = 1; j < freeAt.length; j++) if (freeAt[j] < freeAt[i]) i = j
+    const start = Math.max(now, freeAt[i])
+    freeAt[i] = start + turnMs
+    return { delayMs: start + turnMs - now, queuedMs: start - now }
+  }
+}
+
+/** A fake-openai script function; `onRequest` sees every classified request and its delay. */
+export function benchScript (o: BenchScriptOptions, onRequest?: (info: RequestKind, ctx: ScriptContext, delay: { delayMs: number, queuedMs: number }) => void): (ctx: ScriptContext) => Turn {
+  const queue = slotQueue(o.parallel ?? 0, o.turnMs)
   return (ctx) => {
     const { turn, info } = decide(ctx.messages, o, ctx.toolNames.length > 0)
-    onRequest?.(info, ctx)
-    return turn
+    const delay = queue(ctx.request.at)
+    onRequest?.(info, ctx, delay)
+    return { ...turn, delayMs: delay.delayMs } as Turn
   }
 }
