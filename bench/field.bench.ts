@@ -4,8 +4,11 @@
  * (16/4/11/18/22/11) and a scripted brain answering every model turn after --turn-ms
  * (default 1000). Prints the field table and what the swarm itself costs.
  *
- *   npm run bench -- field [--runs 3] [--turn-ms 1000] [--smoke]
+ *   npm run bench -- field [--runs 3] [--turn-ms 1000] [--profile] [--smoke]
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { BenchArgs } from './lib/args.ts'
 import { fieldRun, type FieldRun } from './lib/field-run.ts'
 import { fieldTables, headline, runRecord } from './lib/field-report.ts'
@@ -26,7 +29,9 @@ export async function runField (args: BenchArgs): Promise<ScenarioOutput> {
   const runs: FieldRun[] = []
   for (let i = 0; i < args.runs; i++) {
     note(`field run ${i + 1}/${args.runs}: ${settings.boxes} boxes, ${settings.boxes * settings.tasksPerHost} tasks, ${settings.turnMs} ms per model turn`)
-    const r = await fieldRun({ ...settings, brains: [{ label: 'brain', turnMs: settings.turnMs }], verbose: args.verbose })
+    const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'swarm-bench-prof-')) : undefined
+    const r = await fieldRun({ ...settings, brains: [{ label: 'brain', turnMs: settings.turnMs }], verbose: args.verbose, profileDir })
+    if (profileDir != null) rmSync(profileDir, { recursive: true, force: true })
     const h = headline([r])[0]
     note(`  ${h.succeeded}/${h.tasks} done in ${h.wallS.toFixed(1)} s, efficiency ${h.efficiency.toFixed(3)}`)
     runs.push(r)
@@ -50,7 +55,7 @@ export async function runField (args: BenchArgs): Promise<ScenarioOutput> {
     lost: spread(runs.map(r => r.lost))
   }
   const paths = writeResult(args.out, {
-    scenario: args.smoke ? 'field-smoke' : 'field', startedAt, machine: machine(), git: gitCommit(), settings: { ...settings, runs: args.runs }, summary, runs: runs.map(runRecord)
+    scenario: args.smoke ? 'field-smoke' : 'field', startedAt, machine: machine(), git: gitCommit(), settings: { ...settings, runs: args.runs, profile: args.profile }, summary, runs: runs.map(runRecord)
   }, markdown)
   return { ...paths, markdown }
 }

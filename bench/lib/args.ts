@@ -17,6 +17,8 @@ export interface BenchArgs {
   out: string
   /** print the peers' logs when something fails */
   verbose: boolean
+  /** CPU-profile the peers (field) and print where their time went */
+  profile: boolean
 }
 
 export class BenchUsageError extends Error {
@@ -35,7 +37,8 @@ export function parseBenchArgs (argv: string[], defaults: { out: string }): Benc
         'turn-ms': { type: 'string' },
         peers: { type: 'string' },
         out: { type: 'string' },
-        verbose: { type: 'boolean' }
+        verbose: { type: 'boolean' },
+        profile: { type: 'boolean' }
       },
       strict: true
     }).values
@@ -55,6 +58,7 @@ export function parseBenchArgs (argv: string[], defaults: { out: string }): Benc
     turnMs: int('turn-ms', values['turn-ms'], 0),
     peers,
     out: values.out ?? defaults.out,
-    verbose: values.verbose === true
+    verbose: values.verbose === true,
+    profile: values.profile === true
   }
 }

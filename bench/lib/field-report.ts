@@ -68,6 +68,13 @@ export function fieldTables (runs: FieldRun[]): string {
     ['answer ready -> result sent (worker)', dist(r => r.overhead.parts.answerToResultSent)],
     ['last result gathered -> report sent (summary turn taken out)', one(r => r.overhead.parts.lastGatheredToReportSent)]
   ]))
+  const profiled = runs.filter(r => r.profile != null)
+  if (profiled.length > 0) {
+    const p = profiled[0].profile!
+    out.push('', `## Where the peers' CPU went during the job (first profiled run: ${p.files} profiles, ${(p.busyMs / 1000).toFixed(1)} CPU-s busy)`, '')
+    out.push(mdTable(['area (self time)', 'ms', '% of busy'], p.byArea.map(a => [a.area, a.ms, a.percentOfBusy])))
+    out.push('', mdTable(['function (self time)', 'ms'], p.byFunction.map(f => [f.fn.replace(/\|/g, '/'), f.ms])))
+  }
   return out.join('\n')
 }
 
@@ -88,6 +95,7 @@ export function runRecord (r: FieldRun): Record<string, unknown> {
     during: r.during,
     lost: r.lost,
     cpu: r.cpu,
-    machineLoad: r.machineLoad
+    machineLoad: r.machineLoad,
+    profile: r.profile
   }
 }

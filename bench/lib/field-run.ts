@@ -10,6 +10,7 @@ import { startFleet, type BrainSpec, type Fleet } from './fleet.ts'
 import { computeOverhead, type Overhead } from './overhead.ts'
 import { loadavg } from 'node:os'
 import { cpuMs } from './proc.ts'
+import { summarizeProfiles, type ProfileSummary } from './profile.ts'
 import { note } from './scenario.ts'
 
 export interface FieldRunOptions {
@@ -26,6 +27,8 @@ export interface FieldRunOptions {
   /** runs while the job runs; may change the fleet */
   during?: (fleet: Fleet, helpers: DuringHelpers) => Promise<Record<string, unknown>>
   verbose?: boolean
+  /** CPU-profile every peer into this dir (NODE_OPTIONS=--cpu-prof) and summarize the job's window */
+  profileDir?: string
 }
 
 export interface DuringHelpers {
@@ -50,6 +53,8 @@ export interface FieldRun {
   cpu: Array<{ name: string, cpuS: number | null }>
   /** the machine's 1-minute load average before and after the job */
   machineLoad: [number, number]
+  /** where the peers' CPU went during the job (with profileDir) */
+  profile?: ProfileSummary
 }
 
 export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
@@ -62,7 +67,11 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
     toolCalls,
     defaultToolCalls: Math.round(o.toolCalls.reduce((a, b) => a + b, 0) / Math.max(1, o.toolCalls.length)),
     callsPerTurn: o.callsPerTurn,
-    env: { SWARM_CONFIG__JOBS__MAXCONCURRENTTASKS: String(o.slots), ...o.env }
+    env: {
+      SWARM_CONFIG__JOBS__MAXCONCURRENTTASKS: String(o.slots),
+      ...(o.profileDir != null ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.profileDir}` } : {}),
+      ...o.env
+    }
   })
   try {
     const convergeMs = await fleet.waitConverged(o.boxes)
@@ -93,8 +102,15 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
     const cpu = fleet.boxes.map((b, i) => ({ name: b.name, cpuS: b.pid != null && !b.exited() ? (cpuMs(b.pid) - (cpu0[i] ?? 0)) / 1000 : null }))
     const killed = new Set(((duringOut.killedBoxes as string[] | undefined) ?? []))
     const lost = report.tasks.filter(t => t.state !== 'done' && !(t.state === 'unreachable' && t.host != null && killed.has(t.host))).length
+    let profile: ProfileSummary | undefined
+    if (o.profileDir != null) {
+      // a clean exit writes the profile; the exit time anchors the profile's clock to the wall
+      const exitAt = new Map<number, number>()
+      await Promise.all(fleet.boxes.filter(b => !b.exited()).map(async b => { await b.kill('SIGTERM'); exitAt.set(b.pid!, Date.now()) }))
+      profile = summarizeProfiles(o.profileDir, { window: [report.submittedAt, report.submittedAt + report.wallMs], exitAt })
+    }
     if (report.brains.plan?.kind !== 'model') note(`warning: the plan came from the playbook (${JSON.stringify(report.brains.plan)}), not the scripted model`)
-    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]] }
+    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]], ...(profile != null ? { profile } : {}) }
   } catch (err) {
     if (o.verbose === true) for (const b of fleet.boxes) process.stderr.write(`--- ${b.name} ---\n${b.logs().slice(-3000)}\n`)
     throw err
