@@ -1,10 +1,11 @@
 /**
- * The DNS readings behind dns_check, done in Node so no DNS client program is needed:
+ * The DNS readings behind dns_check, done with Node so no DNS client program is needed:
  * the system resolver (getaddrinfo, which also reads /etc/hosts and nsswitch) and a
  * direct query to one nameserver (c-ares, one try, a timeout). Telling the two apart
  * is the point: "resolver down" is an error on every server, "name missing" is NXDOMAIN.
  */
 import { promises as dns } from 'node:dns'
+import { fileURLToPath } from 'node:url'
 import type { DnsAnswer } from './types.ts'
 
 const CODES: Record<string, string> = {
@@ -19,7 +20,8 @@ const CODES: Record<string, string> = {
   EAI_NONAME: 'NXDOMAIN',
   EAI_NODATA: 'NODATA',
   EBADRESP: 'BADRESP',
-  ECANCELLED: 'CANCELLED'
+  ECANCELLED: 'CANCELLED',
+  TIMEOUT: 'TIMEOUT'
 }
 
 function errorCode (err: any): string {
@@ -29,22 +31,29 @@ function errorCode (err: any): string {
 
 const elapsed = (t0: number) => Math.round((performance.now() - t0) * 10) / 10
 
-/** getaddrinfo for IPv4 and IPv6, bounded by a timeout (getaddrinfo itself cannot be cancelled). */
-export async function lookupSystem (name: string, timeoutMs: number): Promise<DnsAnswer> {
-  const t0 = performance.now()
-  let timer: NodeJS.Timeout | undefined
-  try {
-    const res = await Promise.race([
-      dns.lookup(name, { all: true, verbatim: true }),
-      new Promise<never>((_r, reject) => { timer = setTimeout(() => { reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })) }, timeoutMs) })
-    ])
-    const addresses = [...new Set(res.map(a => a.address))]
-    return { ok: addresses.length > 0, addresses, ms: elapsed(t0) }
-  } catch (err) {
-    return { ok: false, addresses: [], ms: elapsed(t0), error: errorCode(err) }
-  } finally {
-    clearTimeout(timer)
+/**
+ * The system resolver (getaddrinfo) is asked from a child process: a call stuck on a
+ * dead resolver cannot be cancelled, would hold one of libuv's few threads (shared with
+ * file reads) for timeout x attempts x servers, and would keep a CLI process from
+ * exiting. A child can simply be killed. See ./bin/system-lookup.mjs.
+ */
+export const SYSTEM_LOOKUP_SCRIPT = fileURLToPath(new URL('./bin/system-lookup.mjs', import.meta.url))
+
+/** Reads the child's JSON lines; a name it never reported (killed first) is a TIMEOUT. */
+export function parseSystemLookup (stdout: string, names: readonly string[], timeoutMs: number): Map<string, DnsAnswer> {
+  const out = new Map<string, DnsAnswer>()
+  for (const row of stdout.split('\n')) {
+    if (!row.startsWith('{')) continue
+    let line: any
+    try { line = JSON.parse(row) } catch { continue }
+    if (typeof line?.name !== 'string' || !names.includes(line.name) || out.has(line.name)) continue
+    const addresses = Array.isArray(line.addresses) ? line.addresses.filter((a: unknown) => typeof a === 'string') : []
+    const answer: DnsAnswer = { ok: line.ok === true && addresses.length > 0, addresses, ms: Number(line.ms) || 0 }
+    if (!answer.ok) answer.error = errorCode({ code: line.code ?? 'NODATA' })
+    out.set(line.name, answer)
   }
+  for (const name of names) if (!out.has(name)) out.set(name, { ok: false, addresses: [], ms: timeoutMs, error: 'TIMEOUT' })
+  return out
 }
 
 /**

@@ -33,14 +33,32 @@ export const machineComponents = (platform: Platform): ToolComponents => ({
   listDir: async (path) => await readdir(path)
 })
 
-export interface ProgramOutput { stdout: string, stderr: string, exitCode: number | null }
+export interface ProgramOutput {
+  stdout: string
+  stderr: string
+  exitCode: number | null
+  /** only with `partial`: the program was killed; stdout is what it printed before */
+  killed?: 'timeout' | string
+}
+
+export interface RunOptions {
+  /** exit codes that are not a failure @default [0] */
+  okCodes?: number[]
+  /** a shorter limit than what is left of the tool's timeout */
+  timeoutMs?: number
+  /**
+   * for programs that stream results: if killed (at the timeout, or by a signal it sent
+   * itself), return what it printed instead of failing
+   */
+  partial?: boolean
+}
 
 /** Handed to an implementation for one run: reads go through it so text and caps are kept. */
 export interface ToolContext {
   config: ToolsConfig
   signal?: AbortSignal
   /** runs a program; throws ProgramMissing/Timeout/Aborted/Failed for runs that did not finish */
-  run: (program: string, args: readonly string[], opts?: { okCodes?: number[] }) => Promise<ProgramOutput>
+  run: (program: string, args: readonly string[], opts?: RunOptions) => Promise<ProgramOutput>
   /** reads a (proc) file; its content becomes part of the raw text unless quiet */
   read: (path: string, opts?: { quiet?: boolean }) => Promise<string>
   /** names in a directory (e.g. /proc) */
@@ -137,12 +155,21 @@ async function runTool<A extends z.ZodType, T> (spec: ToolSpec<A, T>, args: z.in
     run: async (program, argv, opts = {}) => {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new ToolTimeoutError(program, timeoutMs)
-      const out = await components.exec(program, argv, { timeoutMs: remaining, maxReadBytes: config.maxReadBytes, signal: options.signal })
+      const limit = Math.min(remaining, opts.timeoutMs ?? remaining)
+      const out = await components.exec(program, argv, { timeoutMs: limit, maxReadBytes: config.maxReadBytes, signal: options.signal })
       switch (out.state) {
         case 'missing': throw new ProgramMissingError(program)
-        case 'timeout': throw new ToolTimeoutError(program, timeoutMs)
+        case 'timeout':
+        case 'killed': {
+          const how = out.state === 'timeout' ? 'timeout' : out.signal
+          if (opts.partial === true) {
+            parts.push(`$ ${[program, ...argv].join(' ')}\n${out.stdout}[killed: ${how}]`)
+            return { stdout: out.stdout, stderr: out.stderr, exitCode: null, killed: how }
+          }
+          if (out.state === 'timeout') throw new ToolTimeoutError(program, limit)
+          throw new ProgramFailedError(`'${program}' was killed by ${out.signal}`)
+        }
         case 'aborted': throw new ToolAbortedError()
-        case 'killed': throw new ProgramFailedError(`'${program}' was killed by ${out.signal}`)
         case 'failed': throw new ProgramFailedError(out.message)
         case 'exited': {
           exitCode = out.exitCode

@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lookupSystem, queryServer } from '../../src/tools/dns.ts'
+import { parseSystemLookup, queryServer, SYSTEM_LOOKUP_SCRIPT } from '../../src/tools/dns.ts'
+import { runProgram } from '../../src/tools/exec.ts'
 import { FIXTURES, NODE } from './fixtures.ts'
 
 let server: ChildProcess
@@ -54,10 +55,30 @@ describe('direct nameserver queries', () => {
   })
 })
 
-describe('system resolver', () => {
+describe('system resolver, asked from a child process', () => {
   it('resolves localhost from the hosts file, without the network', async () => {
-    const a = await lookupSystem('localhost', 2000)
-    expect(a.ok).toBe(true)
-    expect(a.addresses.some(x => x === '127.0.0.1' || x === '::1')).toBe(true)
+    const out = await runProgram(NODE, [SYSTEM_LOOKUP_SCRIPT, '2000', 'localhost'], { timeoutMs: 10_000, maxReadBytes: 65536 })
+    expect(out.state).toBe('exited')
+    const a = parseSystemLookup(out.state === 'exited' ? out.stdout : '', ['localhost'], 2000).get('localhost')
+    expect(a?.ok).toBe(true)
+    expect(a?.addresses.some(x => x === '127.0.0.1' || x === '::1')).toBe(true)
+  })
+
+  it('reads the child\'s lines: error codes mapped, junk ignored, unreported names are TIMEOUT', () => {
+    const stdout = [
+      JSON.stringify({ name: 'a.test', ok: true, addresses: ['10.0.0.1'], ms: 3 }),
+      'Warning: something unrelated',
+      JSON.stringify({ name: 'b.test', ok: false, addresses: [], ms: 4, code: 'ENOTFOUND' }),
+      JSON.stringify({ name: 'c.test', ok: false, addresses: [], ms: 5, code: 'EAI_AGAIN' }),
+      JSON.stringify({ name: 'not-asked.test', ok: true, addresses: ['1.1.1.1'], ms: 1 }),
+      '{"name": "d.test", broken'
+    ].join('\n')
+    const m = parseSystemLookup(stdout, ['a.test', 'b.test', 'c.test', 'd.test'], 700)
+    expect(Object.fromEntries(m)).toEqual({
+      'a.test': { ok: true, addresses: ['10.0.0.1'], ms: 3 },
+      'b.test': { ok: false, addresses: [], ms: 4, error: 'NXDOMAIN' },
+      'c.test': { ok: false, addresses: [], ms: 5, error: 'TEMPFAIL' },
+      'd.test': { ok: false, addresses: [], ms: 700, error: 'TIMEOUT' }
+    })
   })
 })

@@ -58,6 +58,48 @@ describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
   })
 })
 
+describe.skipIf(!isRoot)('dns_check with a resolver that never answers', () => {
+  const ns = `swt-dns2-${process.pid}`
+  const etcDir = `/etc/netns/${ns}`
+  let dns: ChildProcess | undefined
+
+  beforeAll(async () => {
+    execFileSync('ip', ['netns', 'add', ns])
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
+    mkdirSync(etcDir, { recursive: true })
+    writeFileSync(join(etcDir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:3 attempts:2\n')
+    dns = spawn('ip', ['netns', 'exec', ns, NODE, `${FIXTURES}bin/fake-dns.mjs`, '127.0.0.1', '53', '--silent'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve, reject) => {
+      dns?.stdout?.on('data', (b: Buffer) => { if (b.toString().includes('listening')) resolve() })
+      dns?.once('exit', code => { reject(new Error(`fake dns exited ${code}`)) })
+    })
+  })
+
+  afterAll(() => {
+    try { if (dns?.pid !== undefined && dns.exitCode === null) dns.kill('SIGTERM') } finally {
+      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {}
+      rmSync(etcDir, { recursive: true, force: true })
+    }
+  })
+
+  it('every answer is TIMEOUT (resolver down), none NXDOMAIN, and the tool returns at its own limit', () => {
+    const names = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test']
+    const t0 = Date.now()
+    const out = execFileSync('ip', ['netns', 'exec', ns, NODE, 'bin/swarm.mjs', 'tool', 'dns_check', '--json', '--args', JSON.stringify({ names })], {
+      cwd: REPO, encoding: 'utf8', env: { ...process.env, SWARM_HOME: tmpdir(), SWARM_CONFIG__TOOLS__DNS__TIMEOUTMS: '500' }
+    })
+    const r = JSON.parse(out)
+    expect(r.ok).toBe(true)
+    expect(r.ms).toBeLessThan(1500)
+    // process start included; waiting out glibc's own 3 s x 2 attempts would show here
+    expect(Date.now() - t0).toBeLessThan(5_000)
+    for (const n of r.data.names) {
+      expect(n.system).toMatchObject({ ok: false, error: 'TIMEOUT' })
+      expect(n.servers[0]).toMatchObject({ server: '127.0.0.1', ok: false, error: 'TIMEOUT' })
+    }
+  })
+})
+
 describe.skipIf(!isRoot)('disk_usage in a mount namespace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'swarm-tools-mnt-'))
   afterAll(() => { rmSync(dir, { recursive: true, force: true }) })

@@ -1,8 +1,8 @@
 /** dns_check, listening_ports, network_interfaces. */
 import { z } from 'zod'
 import type { ToolContext, ToolSpec } from '../tool.ts'
-import type { DnsCheckData, ListeningPortsData, NetworkInterfacesData } from '../types.ts'
-import { lookupSystem, queryServer } from '../dns.ts'
+import type { DnsAnswer, DnsCheckData, ListeningPortsData, NetworkInterfacesData } from '../types.ts'
+import { parseSystemLookup, queryServer, SYSTEM_LOOKUP_SCRIPT } from '../dns.ts'
 import { parseIfconfig, parseIpAddrJson, parseLsof, parseResolvConf, parseScutilDns, parseSs, uniquePorts } from '../parsers/net.ts'
 import { parseProcNet } from '../parsers/procnet.ts'
 import { dnsName, noArgs } from './args.ts'
@@ -13,19 +13,21 @@ const dnsArgs = z.object({
     .describe('names to resolve; default: the names configured for this fleet')
 }).strict()
 
+/** Time for the lookup child to start and report after its deadline before it is killed. */
+const CHILD_GRACE_MS = 1500
+
 /** Resolvers asked directly, at most; resolv.conf itself honours only three. */
 const MAX_SERVERS = 5
 
 async function checkNames (names: string[], resolvers: string[], ctx: ToolContext): Promise<DnsCheckData> {
   // both ways for every name at once: the slowest answer, not the sum, bounds the run
   const timeout = Math.min(ctx.config.dns.timeoutMs, ctx.remainingMs())
-  const results = await Promise.all(names.map(async name => {
-    const [system, ...servers] = await Promise.all([
-      lookupSystem(name, timeout),
-      ...resolvers.map(async s => await queryServer(name, s, timeout))
-    ])
-    return { name, system, servers: servers as DnsCheckData['names'][number]['servers'] }
-  }))
+  // the child reports at its own deadline; it is killed only if it cannot even do that
+  const system = ctx.run(process.execPath, [SYSTEM_LOOKUP_SCRIPT, String(timeout), ...names], { timeoutMs: timeout + CHILD_GRACE_MS, partial: true })
+    .then(out => parseSystemLookup(out.stdout, names, timeout))
+  const direct = Promise.all(names.map(async name => await Promise.all(resolvers.map(async s => await queryServer(name, s, timeout)))))
+  const [bySystem, byServer] = await Promise.all([system, direct])
+  const results = names.map((name, i) => ({ name, system: bySystem.get(name) as DnsAnswer, servers: byServer[i] }))
   for (const r of results) {
     ctx.note(`${r.name}: system ${r.system.ok ? r.system.addresses.join(',') : r.system.error} (${r.system.ms} ms)` +
       r.servers.map(s => `; @${s.server} ${s.ok ? s.addresses.join(',') : s.error} (${s.ms} ms)`).join(''))
