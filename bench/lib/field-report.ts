@@ -62,6 +62,8 @@ export function fieldTables (runs: FieldRun[]): string {
     ['offer (slot free) -> task running', dist(r => r.overhead.offerToStart)],
     ['result sent -> gathered by the coordinator', dist(r => r.overhead.resultToGathered)],
     ['  of which: submit -> plan request reaches the brain', one(r => r.overhead.parts.submitToPlanRequest)],
+    ['    of which: submit -> coordinator claims the job', one(r => r.overhead.parts.submitToClaim)],
+    ['    of which: claim -> plan request reaches the brain', one(r => r.overhead.parts.claimToPlanRequest)],
     ['  of which: plan reply -> first offer', one(r => r.overhead.parts.planReplyToFirstOffer)],
     ['  of which: ready -> grant', dist(r => r.overhead.parts.readyToGrant)],
     ['  of which: grant -> first model turn', dist(r => r.overhead.parts.grantToStart)],

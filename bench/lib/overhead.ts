@@ -38,6 +38,10 @@ export interface Overhead {
   resultToGathered: Distribution
   /** finer parts, to name the slowest */
   parts: {
+    /** job.submitted -> the first job.claim (election) */
+    submitToClaim: number | null
+    /** job.claim -> the coordinator's plan request reaches the brain */
+    claimToPlanRequest: number | null
     submitToPlanRequest: number | null
     planReplyToFirstOffer: number | null
     readyToGrant: Distribution
@@ -108,6 +112,7 @@ export function computeOverhead (report: JobReport, log: StoredEntry[], brainLog
   const firstOfferAny = minOf(nums(tasks.map(t => t.firstOffer)))
   const lastGathered = maxOf(nums(tasks.map(t => t.resultGathered)))
   const jobResult = of('job.result')[0]?.msg.ts ?? null
+  const firstClaim = minOf(of('job.claim').map(e => e.msg.ts))
 
   const perWorker = new Map<string, number[]>()
   for (const t of tasks) {
@@ -123,6 +128,8 @@ export function computeOverhead (report: JobReport, log: StoredEntry[], brainLog
     offerToStart: distribution(nums(tasks.map(t => diff(t.start, t.readyAt)))),
     resultToGathered: distribution(nums(tasks.map(t => diff(t.resultGathered, t.resultSent)))),
     parts: {
+      submitToClaim: firstClaim != null ? firstClaim - submitted : null,
+      claimToPlanRequest: firstClaim != null && planReq != null ? planReq.at - firstClaim : null,
       submitToPlanRequest: planReq != null ? planReq.at - submitted : null,
       planReplyToFirstOffer: planReq != null ? diff(firstOfferAny, planReq.at + planReq.delayMs) : null,
       readyToGrant: distribution(nums(tasks.map(t => diff(t.grant, t.readyAt)))),

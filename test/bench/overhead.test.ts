@@ -6,6 +6,7 @@ const T0 = 1_000_000
 const e = (at: number, msg: Record<string, unknown>) => ({ at: T0 + at, from: 'X', msg: { ts: T0 + at, ...msg } as any })
 const log = [
   e(0, { type: 'job.submitted', submittedAt: T0 }),
+  e(40, { type: 'job.claim' }),
   ...['t1', 't2', 't3'].map(taskId => e(1150, { type: 'task.offer', taskId, attempt: 1 })),
   e(1200, { type: 'task.grant', taskId: 't1', attempt: 1, worker: 'W' }),
   e(1210, { type: 'task.grant', taskId: 't2', attempt: 1, worker: 'W' }),
@@ -32,6 +33,8 @@ describe('bench overhead', () => {
   it('takes the planning turn out of submit -> first offer', () => {
     expect(o.submitToFirstOffer.p50).toBe(150)
     expect(o.parts.submitToPlanRequest).toBe(100)
+    expect(o.parts.submitToClaim).toBe(40)
+    expect(o.parts.claimToPlanRequest).toBe(60)
     expect(o.parts.planReplyToFirstOffer).toBe(50)
   })
 
