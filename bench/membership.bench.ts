@@ -62,18 +62,22 @@ async function oneRun (n: number): Promise<RunFigures> {
   const lab: Lab = await createLab()
   try {
     const peers = await Promise.all(Array.from({ length: n }, async (_, i) => await lab.addPeer({ name: `n${i}` })))
-    // join: when each peer is first listed alive by every other peer
+    // join: when the last of the other peers first listed it alive (each observer on its own)
+    const firstSeen = new Map<string, number>() // `${observer} ${target}` -> ms
     const joinedAt = new Map<string, number>()
     await lab.waitFor(async () => {
       const all = await views(peers)
       const now = Date.now()
+      all.forEach((rows, i) => {
+        for (const r of rows) if (r.state === 'alive' && !firstSeen.has(`${peers[i].peerId} ${r.peerId}`)) firstSeen.set(`${peers[i].peerId} ${r.peerId}`, now)
+      })
       for (const p of peers) {
         if (joinedAt.has(p.peerId)) continue
-        const seen = all.every((rows, i) => peers[i] === p || rows.some(r => r.peerId === p.peerId && r.state === 'alive'))
-        if (seen) joinedAt.set(p.peerId, now)
+        const times = peers.filter(o => o !== p).map(o => firstSeen.get(`${o.peerId} ${p.peerId}`))
+        if (times.every(t => t != null)) joinedAt.set(p.peerId, Math.max(...(times as number[])))
       }
       return joinedAt.size === n
-    }, { timeoutMs: 60_000, intervalMs: 50 })
+    }, { timeoutMs: 120_000, intervalMs: 50 })
     const join = peers.map(p => joinedAt.get(p.peerId)! - p.spawnedAt)
     const joinStarted = peers.map(p => joinedAt.get(p.peerId)! - p.startedAt)
     const spawn = peers.map(p => p.startedAt - p.spawnedAt)

@@ -73,7 +73,7 @@ export class Membership implements MembershipView {
       return wasDead ? 'stale' : 'leave'
     }
     if (entry == null || entry.state === 'dead') {
-      const fresh: Entry = { peerId: from, presence, lastSeen: now, state: 'alive', addresses }
+      const fresh: Entry = { peerId: from, presence, lastSeen: now, state: 'alive', addresses: addresses.length > 0 ? addresses : (entry?.addresses ?? []) }
       this.entries.set(from, fresh)
       this.emit('member:join', fresh)
       return 'join'
@@ -120,9 +120,9 @@ export class Membership implements MembershipView {
     }
   }
 
-  /** Peers known but silent, with the addresses they were last reached at (for redialling). */
+  /** Peers known but silent, with the addresses they were last reached at (for redialling). A peer that left said goodbye: not redialled. */
   unreachable (): Array<{ peerId: string, addresses: string[] }> {
-    return [...this.entries.values()].filter(e => e.state !== 'alive').map(e => ({ peerId: e.peerId, addresses: e.addresses }))
+    return [...this.entries.values()].filter(e => e.state !== 'alive' && e.deadReason !== 'left').map(e => ({ peerId: e.peerId, addresses: e.addresses }))
   }
 
   list (): Member[] {

@@ -79,6 +79,7 @@ describe('Membership', () => {
     expect(m.receive('a', presence({ seq: 11, leaving: true }))).toBe('leave')
     expect(m.get('a')?.state).toBe('dead')
     expect(m.get('a')?.deadReason).toBe('left')
+    expect(m.unreachable()).toEqual([])
     // a restart with a clock that went backwards still rejoins
     expect(m.receive('a', presence({ seq: 3 }))).toBe('join')
     expect(m.get('a')?.state).toBe('alive')

@@ -29,7 +29,7 @@ describe.skipIf(!support.ok)('membership across network namespaces', () => {
   beforeAll(async () => {
     lab = await createLab()
     ;[a, b, c, outsider] = await Promise.all([
-      lab.addPeer({ name: 'alpha' }),
+      lab.addPeer({ name: 'alpha', args: ['--offer-brain', 'http://127.0.0.1:11434/v1', '--offer-model', 'tiny', '--tag', 'gpu'] }),
       lab.addPeer({ name: 'bravo' }),
       lab.addPeer({ name: 'charlie' }),
       lab.addPeer({ name: 'outsider', swarmKey: 'new' })
@@ -57,6 +57,11 @@ describe.skipIf(!support.ok)('membership across network namespaces', () => {
     expect(charlie.hostname).toBe('charlie')
     expect(charlie.addresses.some(x => x.includes(c.ip))).toBe(true)
     expect(charlie.lastSeenMs).toBeLessThan(2500)
+    // what a peer offers travels in its presence
+    const alpha = rows.find(x => x.name === 'alpha')!
+    expect(alpha.endpoints).toEqual([{ url: 'http://127.0.0.1:11434/v1', model: 'tiny' }])
+    expect(alpha.tags).toEqual(['gpu'])
+    expect(alpha.tools.length).toBeGreaterThan(0)
   })
 
   it('a 4th peer started later is listed as alive by all within 3 s', async () => {
@@ -132,5 +137,22 @@ describe.skipIf(!support.ok)('bootstrap addresses without multicast', () => {
     await a.start()
     // only the joiner knows the anchor's address: it must redial
     await both()
+  })
+})
+
+describe.skipIf(!support.ok)('the lab', () => {
+  it('removes its namespaces, links and processes on destroy', async () => {
+    const lab = await createLab()
+    let pid: number | undefined
+    try {
+      const p = await lab.addPeer()
+      pid = p.pid
+      await lab.exec(p.ns, ['ip', 'link', 'show', 'eth0'])
+    } finally {
+      await lab.destroy()
+    }
+    const { execFileSync } = await import('node:child_process')
+    expect(execFileSync('ip', ['netns', 'list']).toString()).not.toContain(`sw${lab.id}`)
+    expect(() => process.kill(pid!, 0)).toThrow()
   })
 })
