@@ -37,8 +37,8 @@ export interface ProgramOutput {
   stdout: string
   stderr: string
   exitCode: number | null
-  /** only with `partial`: the program was killed; stdout is what it printed before */
-  killed?: 'timeout' | string
+  /** only with `partial`: 'timeout' or the signal that ended it; stdout is what it printed before */
+  killed?: string
 }
 
 export interface RunOptions {

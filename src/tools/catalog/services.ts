@@ -5,6 +5,7 @@ import type { FailedServicesData, RecentErrorsData, ServiceStatusData } from '..
 import { parseKeyValues, parseLaunchctlJob, parseLaunchctlList, parseSystemctlFailed } from '../parsers/services.ts'
 import { parseJournalJson, parseLogNdjson, type ParsedLog } from '../parsers/logs.ts'
 import { lines } from '../parsers/util.ts'
+import { ProgramFailedError, ProgramMissingError } from '../errors.ts'
 import { noArgs, serviceName, sinceWindow, windowSeconds } from './args.ts'
 
 /** sd_booted(): systemd is the service manager exactly when this directory exists. */
@@ -30,6 +31,17 @@ export function decodeWaitStatus (raw: number): number {
   if (raw < 0) return raw
   const signal = raw & 0x7f
   return signal !== 0 ? -signal : (raw >> 8) & 0xff
+}
+
+/** The state is the answer; log lines are a bonus that must not sink it (no journal access, no `log`). */
+async function logsOrNone (ctx: ToolContext, read: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await read()
+  } catch (err) {
+    if (!(err instanceof ProgramMissingError || err instanceof ProgramFailedError)) throw err
+    ctx.note(`log lines unavailable: ${err.message}`)
+    return []
+  }
 }
 
 const clip = (s: string) => s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS)}…` : s
@@ -70,8 +82,10 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
       const pid = Number(kv.get('MainPID'))
       if (Number.isInteger(pid) && pid > 0) data.pid = pid
       if (found && ctx.config.serviceLogLines > 0) {
-        const log = await ctx.run('journalctl', ['--no-pager', '-q', '-o', 'short-iso', '-n', String(ctx.config.serviceLogLines), '-u', name])
-        data.logLines = lines(log.stdout).map(clip)
+        data.logLines = await logsOrNone(ctx, async () => {
+          const log = await ctx.run('journalctl', ['--no-pager', '-q', '-o', 'short-iso', '-n', String(ctx.config.serviceLogLines), '-u', name])
+          return lines(log.stdout).map(clip)
+        })
       }
       return data
     },
@@ -94,8 +108,10 @@ export const serviceStatus: ToolSpec<typeof statusArgs, ServiceStatusData> = {
       if (ctx.config.serviceLogLines > 0) {
         // the name passed the schema (no quotes or spaces), so it cannot change the predicate
         const proc = name.split('.').pop() ?? name
-        const log = await ctx.run('log', ['show', '--last', '1h', '--style', 'ndjson', '--predicate', `subsystem == "${name}" OR process == "${proc}"`])
-        data.logLines = parseLogNdjson(log.stdout).entries.slice(-ctx.config.serviceLogLines).map(e => clip(`${e.time} ${e.message}`))
+        data.logLines = await logsOrNone(ctx, async () => {
+          const log = await ctx.run('log', ['show', '--last', '1h', '--style', 'ndjson', '--predicate', `subsystem == "${name}" OR process == "${proc}"`])
+          return parseLogNdjson(log.stdout).entries.slice(-ctx.config.serviceLogLines).map(e => clip(`${e.time} ${e.message}`))
+        })
       }
       return data
     }
