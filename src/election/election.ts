@@ -79,12 +79,13 @@ export class JobElection {
 
   /**
    * After a restart: the log says who held the job last. Treat it as a lease renewed now
-   * (even if it was us: we must not lead again without a fresh, higher-epoch claim).
+   * (even if it was us: we must not lead again without a fresh, higher-epoch claim), plus
+   * `graceMs` to hear first whether the job ended while we were away.
    */
-  restore (epoch: number, coordinator: string | null, now: number): void {
+  restore (epoch: number, coordinator: string | null, now: number, graceMs = 0): void {
     this.state = coordinator == null
-      ? { type: 'unclaimed', epoch, since: now }
-      : { type: 'held', epoch, coordinator, renewedAt: now }
+      ? { type: 'unclaimed', epoch, since: now + graceMs }
+      : { type: 'held', epoch, coordinator, renewedAt: now + graceMs }
   }
 
   /**

@@ -181,6 +181,39 @@ describe('jobs over an in-memory bus', () => {
     }
   })
 
+  it('gives up on a live member that never claims its task (no jobs service) and ends partial', async () => {
+    cluster = new Cluster()
+    const [a] = [await cluster.add('a'), await cluster.add('b')]
+    cluster.world.set('QmZombie', 'zombie', true)
+    const report = await runJob(a, { prompt: 'audit' })
+    expect(report.status).toBe('partial')
+    expect(report.hosts.find(h => h.name === 'zombie')?.state).toBe('unreachable')
+    expect(report.tasks.find(t => t.host === 'zombie')?.error).toBe('host did not claim its task')
+  })
+
+  it('keeps history across a restart and lets a peer that was down catch up', async () => {
+    cluster = new Cluster()
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const first = await runJob(a, { prompt: 'one' })
+    await cluster.kill('c')
+    const second = await runJob(b, { prompt: 'two' })
+    expect(second.hosts.map(h => h.name).sort()).toEqual(['a', 'b'])
+    await vi.waitFor(() => { expect(a.service.report(second.jobId).status).toBe('completed') })
+    await cluster.kill('a')
+    await cluster.kill('b')
+    const a2 = await cluster.add('a', a.home)
+    const c2 = await cluster.add('c', c.home)
+    // a replays its store; c missed the second job and gets it from a
+    expect(a2.service.report(first.jobId)).toEqual(first)
+    expect(a2.service.report(second.jobId)).toEqual(second)
+    // c may even have been killed before the first job's result reached it
+    await vi.waitFor(() => {
+      expect(c2.service.report(second.jobId)).toEqual(second)
+      expect(c2.service.report(first.jobId)).toEqual(first)
+    }, { timeout: 5000 })
+    expect(c2.service.list().map(j => j.jobId).sort()).toEqual([first.jobId, second.jobId].sort())
+  })
+
   it('never runs more than maxConcurrentTasks at once on a peer', async () => {
     cluster = new Cluster(fastConfig({ maxConcurrentTasks: 2 }), 6)
     cluster.taskDelayMs = 150

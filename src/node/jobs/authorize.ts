@@ -69,10 +69,11 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
     case 'job.result':
       // a peer that never heard of the job (joined late, was restarting) still takes the report
       if (record == null) return ACCEPT
-      if (record.report != null) return IGNORE
+      // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
+      if (record.report != null) return message.epoch > record.report.epoch && message.report.epoch === message.epoch ? ACCEPT : IGNORE
       return fromCoordinator(record, message.epoch, from)
     case 'job.report':
-      if (record?.report != null) return IGNORE
+      if (record?.report != null) return message.epoch > record.report.epoch && message.report.epoch === message.epoch ? ACCEPT : IGNORE
       if (record != null && message.epoch < record.epoch) return drop('stale-epoch')
       if (message.submitted.jobId !== message.jobId || message.report.jobId !== message.jobId) return drop('bad-schema')
       return ACCEPT

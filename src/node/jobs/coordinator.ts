@@ -45,6 +45,10 @@ export class Coordinator {
   private timer: NodeJS.Timeout | undefined
   private readonly abort = new AbortController()
   private readonly lastOfferAt = new Map<string, number>()
+  /** when the current attempt of a task was first offered */
+  private readonly firstOfferAt = new Map<string, { attempt: number, at: number }>()
+  /** unreachable host-bound tasks whose host we saw dark: offered again when it returns */
+  private readonly darkSeen = new Set<string>()
   private readonly claims = new Map<string, { attempt: number, claims: Array<{ worker: string, load: number }>, timer: NodeJS.Timeout }>()
 
   constructor (
@@ -57,8 +61,13 @@ export class Coordinator {
   start (): void {
     if (this.timer != null || this.phase.type === 'stopped') return
     this.timer = setInterval(() => { this.tick() }, this.options.tickMs)
-    if (this.record.plan == null) void this.plan()
-    else this.phase = { type: 'fanning-out', allTerminalSince: null }
+    if (this.record.plan == null) {
+      void this.plan()
+    } else {
+      // a takeover: the host of an unreachable task may have come back while nobody led
+      for (const t of this.record.tasks.values()) if (t.state === 'unreachable') this.darkSeen.add(t.taskId)
+      this.phase = { type: 'fanning-out', allTerminalSince: null }
+    }
   }
 
   stop (): void {
@@ -156,7 +165,13 @@ export class Coordinator {
       case 'offered':
         if (since < this.options.offerRetryMs) return
         if (task.host != null && !this.isAlive(task.host)) {
+          this.darkSeen.add(task.taskId)
           void this.markState(task, 'unreachable', 'host is not alive')
+          return
+        }
+        if (task.host != null && task.state === 'offered' && this.offeredFor(task, now) > this.options.progressTimeoutMs * 3) {
+          // alive but silent (no jobs service, or busy for long): a late claim is still granted
+          void this.markState(task, 'unreachable', 'host did not claim its task')
           return
         }
         void this.offer(task, task.state === 'pending' ? task.attempt + 1 : task.attempt)
@@ -165,18 +180,31 @@ export class Coordinator {
         const worker = task.worker
         const silent = task.lastProgressAt == null || now - task.lastProgressAt > this.options.progressTimeoutMs
         if (worker != null && this.isAlive(worker) && !silent) return
-        if (task.host != null) void this.markState(task, 'unreachable', 'host went dark mid-task')
-        else void this.offer(task, task.attempt + 1, worker != null ? [worker] : undefined)
+        if (task.host != null) {
+          if (worker == null || !this.isAlive(worker)) this.darkSeen.add(task.taskId)
+          void this.markState(task, 'unreachable', 'host went dark mid-task')
+        } else void this.offer(task, task.attempt + 1, worker != null ? [worker] : undefined)
         return
       }
       case 'unreachable':
+        if (task.host == null) return
+        if (!this.isAlive(task.host)) { this.darkSeen.add(task.taskId); return }
         // the host is back before the deadline: run its task again
-        if (task.host != null && this.isAlive(task.host) && since >= this.options.offerRetryMs) void this.offer(task, task.attempt + 1)
+        if (this.darkSeen.has(task.taskId) && since >= this.options.offerRetryMs) {
+          this.darkSeen.delete(task.taskId)
+          void this.offer(task, task.attempt + 1)
+        }
     }
+  }
+
+  private offeredFor (task: TaskRecord, now: number): number {
+    const first = this.firstOfferAt.get(task.taskId)
+    return first != null && first.attempt === task.attempt ? now - first.at : 0
   }
 
   private async offer (task: TaskRecord, attempt: number, exclude?: string[]): Promise<void> {
     this.lastOfferAt.set(task.taskId, this.c.now())
+    if (this.firstOfferAt.get(task.taskId)?.attempt !== attempt) this.firstOfferAt.set(task.taskId, { attempt, at: this.c.now() })
     await this.send({ type: 'task.offer', jobId: this.jobId, epoch: this.epoch, taskId: task.taskId, host: task.host, hostName: task.hostName, prompt: task.prompt, attempt, ...(exclude != null ? { exclude } : {}) })
   }
 

@@ -49,6 +49,9 @@ export interface JobSummary {
   done: number
 }
 
+/** Extra wait before claiming a job restored from the store, beyond the digest delay. */
+const RESTORE_GRACE_MS = 2000
+
 /** Message types kept in the history (heartbeats and claims are not worth a disk write). */
 const STORED = new Set<JobMessage['type']>(['job.submitted', 'job.claim', 'job.plan', 'task.offer', 'task.grant', 'task.result', 'task.state', 'job.result', 'job.report'])
 
@@ -115,7 +118,8 @@ export class JobsService extends EventEmitter {
       this.records.set(jobId, record)
       if (record.report == null && record.submitted != null) {
         const election = new JobElection(jobId, this.self, this.timing(), now)
-        election.restore(record.epoch, record.coordinator, now)
+        // the job may have ended while we were down: give catch-up time before any claim
+        election.restore(record.epoch, record.coordinator, now, this.config.digestDelayMs + RESTORE_GRACE_MS)
         this.elections.set(jobId, election)
       }
     }

@@ -42,14 +42,18 @@ export class CatchUp {
 
   private async sendDigest (): Promise<void> {
     if (this.stopped) return
-    const jobs = this.finished().map(r => ({ jobId: r.jobId, status: r.report!.status, epoch: r.epoch }))
+    const jobs = this.finished().map(r => ({ jobId: r.jobId, status: r.report!.status, epoch: r.report!.epoch }))
     await this.c.send({ type: 'job.digest', jobs }).catch(() => {})
+    // jobs we hold as running may have ended while we were away: ask, whoever has a report answers
+    const open = [...this.c.records.values()].filter(r => r.report == null && r.submitted != null).map(r => r.jobId).slice(0, DIGEST_SIZE)
+    if (open.length > 0) await this.c.send({ type: 'job.fetch', jobIds: open }).catch(() => {})
   }
 
   onDigest (digest: MessageOf<'job.digest'>, from: string): void {
     if (this.stopped || from === undefined) return
     const theirs = new Set(digest.jobs.map(j => j.jobId))
-    const missing = digest.jobs.filter(j => this.c.records.get(j.jobId)?.report == null).map(j => j.jobId)
+    const ours = (jobId: string) => this.c.records.get(jobId)?.report
+    const missing = digest.jobs.filter(j => ours(j.jobId) == null || ours(j.jobId)!.epoch < j.epoch).map(j => j.jobId)
     if (missing.length > 0) void this.c.send({ type: 'job.fetch', jobIds: missing }).catch(() => {})
     // a full digest may omit older jobs the sender does have: only offer newer ones
     const oldest = digest.jobs.length >= DIGEST_SIZE ? Math.min(...digest.jobs.map(j => this.c.records.get(j.jobId)?.report?.endedAt ?? Infinity)) : -Infinity
@@ -77,7 +81,7 @@ export class CatchUp {
       this.relayTimers.delete(jobId)
       const r = this.c.records.get(jobId)
       if (this.stopped || r?.report == null || r.submitted == null) return
-      void this.c.send({ type: 'job.report', jobId, epoch: r.epoch, submitted: r.submitted, report: r.report }).catch(() => {})
+      void this.c.send({ type: 'job.report', jobId, epoch: r.report.epoch, submitted: r.submitted, report: r.report }).catch(() => {})
     }, Math.floor(Math.random() * RELAY_JITTER_MS))
     this.relayTimers.set(jobId, timer)
   }
