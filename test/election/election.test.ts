@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { JobElection, rankPeers, outranks } from '../../src/election/index.ts'
+
+const timing = { leaseMs: 3000, renewMs: 1000, staggerMs: 1000 }
+const peers = ['QmA', 'QmB', 'QmC', 'QmD']
+
+describe('rendezvous ranking', () => {
+  it('is the same everywhere and stable when a peer leaves', () => {
+    const order = rankPeers('job-1', peers)
+    expect(rankPeers('job-1', [...peers].reverse())).toEqual(order)
+    expect(rankPeers('job-1', peers.filter(p => p !== order[0]))).toEqual(order.slice(1))
+    expect(outranks('job-1', order[0], order[1])).toBe(true)
+  })
+
+  it('spreads coordinators over jobs', () => {
+    const firsts = new Map<string, number>()
+    for (let i = 0; i < 400; i++) { const f = rankPeers(`job-${i}`, peers)[0]; firsts.set(f, (firsts.get(f) ?? 0) + 1) }
+    for (const p of peers) expect(firsts.get(p)).toBeGreaterThan(60)
+  })
+})
+
+describe('job election', () => {
+  const order = rankPeers('job-1', peers)
+  const make = (self: string, now = 0) => new JobElection('job-1', self, timing, now)
+
+  it('the top-ranked live peer claims epoch 1 at once, the others wait', () => {
+    expect(make(order[0]).tick(0, peers)).toEqual({ type: 'claim', epoch: 1, takeover: false })
+    expect(make(order[1]).tick(0, peers)).toEqual({ type: 'none' })
+    // the second-ranked steps in after one stagger if the first never claims
+    expect(make(order[1]).tick(1000, peers)).toEqual({ type: 'claim', epoch: 1, takeover: false })
+  })
+
+  it('the leader renews; a lapsed lease goes to the next-ranked with epoch+1', () => {
+    const leader = make(order[0])
+    leader.observeClaim(1, order[0], 0)
+    expect(leader.leading).toBe(true)
+    expect(leader.tick(500, peers).type).toBe('none')
+    expect(leader.tick(1000, peers)).toEqual({ type: 'renew', epoch: 1 })
+    const second = make(order[1])
+    second.observeClaim(1, order[0], 0)
+    second.observeClaim(1, order[0], 2000) // renewal
+    expect(second.tick(4900, peers).type).toBe('none')
+    expect(second.tick(5000, peers)).toEqual({ type: 'claim', epoch: 2, takeover: true })
+    const third = make(order[2])
+    third.observeClaim(1, order[0], 2000)
+    expect(third.tick(5000, peers).type).toBe('none')
+    expect(third.tick(6000, peers)).toEqual({ type: 'claim', epoch: 2, takeover: true })
+  })
+
+  it('a coordinator seen dead is replaced without waiting for its lease', () => {
+    const second = make(order[1])
+    second.observeClaim(1, order[0], 0)
+    expect(second.tick(100, peers.filter(p => p !== order[0]))).toEqual({ type: 'claim', epoch: 2, takeover: true })
+  })
+
+  it('higher epoch wins, stale epochs are refused, equal epochs go to the better-ranked', () => {
+    const e = make(order[3])
+    expect(e.observeClaim(2, order[2], 0)).toMatchObject({ accepted: true, changed: true })
+    expect(e.observeClaim(1, order[0], 0)).toEqual({ accepted: false, reason: 'stale-epoch' })
+    expect(e.observeClaim(2, order[0], 0)).toMatchObject({ accepted: true, changed: true })
+    expect(e.observeClaim(2, order[1], 0)).toEqual({ accepted: false, reason: 'lost-tie' })
+    expect(e.coordinator).toBe(order[0])
+  })
+
+  it('a leader that hears a higher epoch steps down', () => {
+    const e = make(order[1])
+    e.observeClaim(1, order[1], 0)
+    expect(e.leading).toBe(true)
+    expect(e.observeClaim(2, order[2], 10)).toEqual({ accepted: true, changed: true, steppedDown: true })
+    expect(e.leading).toBe(false)
+  })
+
+  it('after a restart it waits a lease plus grace, even for its own old claim', () => {
+    const e = make(order[0])
+    e.restore(3, order[0], 0, 2000)
+    expect(e.leading).toBe(false)
+    expect(e.tick(4900, peers).type).toBe('none')
+    expect(e.tick(5000, peers)).toEqual({ type: 'claim', epoch: 4, takeover: true })
+  })
+})
