@@ -64,6 +64,11 @@ export interface DiskMount {
   container?: string
   /** macOS APFS: role of the volume, e.g. 'system' (sealed, read-only) or 'data' */
   role?: string
+  /** Linux: inodes (files) the filesystem has and uses; "no space left" with free bytes is often these */
+  inodesTotal?: number
+  inodesUsed?: number
+  /** as df -i computes it: ceil(used * 100 / (used + free)) */
+  inodesUsedPercent?: number
 }
 export interface DiskUsageData { mounts: DiskMount[] }
 

@@ -43,6 +43,10 @@ describe.skipIf(!linux)('Linux tools, live', () => {
       const pct = used + avail === 0 ? 0 : Math.ceil(used * 100 / (used + avail))
       expect(Math.abs(m.usedPercent - pct), m.mount).toBeLessThanOrEqual(1)
       expect(['proc', 'sysfs', 'devtmpfs', 'cgroup', 'cgroup2', 'devpts']).not.toContain(m.type)
+      if (s.files > 0) {
+        expect(m.inodesTotal, m.mount).toBe(s.files)
+        expect(Math.abs((m.inodesUsed ?? -1) - (s.files - s.ffree)), m.mount).toBeLessThanOrEqual(Math.max(1000, s.files * 0.001))
+      }
     }
   })
 

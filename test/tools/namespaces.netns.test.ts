@@ -112,5 +112,6 @@ describe.skipIf(!isRoot)('disk_usage in a mount namespace', () => {
     expect(m).toMatchObject({ filesystem: 'swarmtest', type: 'tmpfs', sizeBytes: 8 * 1024 * 1024, usedPercent: 75 })
     expect(m.usedBytes).toBe(statfs.usedBytes)
     expect(m.availableBytes).toBe(statfs.availableBytes)
+    expect(m).toMatchObject({ inodesTotal: statfs.inodesTotal, inodesUsed: statfs.inodesUsed })
   })
 })

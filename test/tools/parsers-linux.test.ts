@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_EXCLUDED_FS_TYPES } from '../../src/tools/config.ts'
-import { parseDfLinux } from '../../src/tools/parsers/df.ts'
+import { parseDfInodesLinux, parseDfLinux } from '../../src/tools/parsers/df.ts'
 import { memoryFromMeminfo } from '../../src/tools/parsers/memory.ts'
 import { parseLoadavg, systemLoad, uptimeFromProc } from '../../src/tools/parsers/load.ts'
 import { parseKeyValues, parseSystemctlFailed } from '../../src/tools/parsers/services.ts'
@@ -48,6 +48,19 @@ describe('df -P -T -B1 (recorded here: tmpfs, overlay, a bind mount, a mount poi
     const src = all.find(m => m.mount === '/tmp/fx/tmp')
     const bind = all.find(m => m.mount === '/tmp/fx/bind')
     expect(bind).toMatchObject({ filesystem: 'fxtmp', usedBytes: src?.usedBytes, usedPercent: 91 })
+  })
+
+  it('df -P -i (recorded here: a tmpfs with 1000 inodes, 851 used): inode use as df computed it', () => {
+    const text = fixture('linux/df-P-i.txt')
+    const inodes = parseDfInodesLinux(text)
+    expect(inodes.get('/tmp/fx/tmp')).toEqual({ inodesTotal: 1000, inodesUsed: 851, inodesUsedPercent: 86 })
+    for (const row of text.trim().split('\n').slice(1)) {
+      const m = /\s(\d+)%\s+(.*)$/.exec(row)
+      if (m !== null) expect(inodes.get(m[2])?.inodesUsedPercent, m[2]).toBe(Number(m[1]))
+    }
+    // a filesystem without inode counts (btrfs) is left out rather than shown as 0%
+    expect(parseDfInodesLinux('Filesystem Inodes IUsed IFree IUse% Mounted on\n/dev/sda2 0 0 0 - /data\n').size).toBe(0)
+    expect(() => parseDfInodesLinux(fixture('linux/df-PT-B1.txt'))).toThrow(expect.objectContaining({ code: 'ERR_TOOL_PARSE' }))
   })
 
   it('rejects output that is not df -P -T', () => {

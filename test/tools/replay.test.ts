@@ -137,6 +137,16 @@ describe('bounded results', () => {
     expect((r.data as DiskUsageData).mounts.map(m => `${m.mount} ${m.usedPercent}`)).toEqual(['/ 23', '/tmp/fx/tmp 91'])
   })
 
+  it('disk_usage joins inode use by mount; without df -i the bytes still stand', async () => {
+    const both = replay('linux', { 'df -P -T -B1': { file: 'linux/df-PT-B1-inodes-case.txt' }, 'df -P -i': { file: 'linux/df-P-i.txt' } })
+    const r = await localToolRunner(defaultToolsConfig(), both.components).run('disk_usage', {})
+    expect((r.data as DiskUsageData).mounts.find(m => m.mount === '/tmp/fx/tmp')).toMatchObject({ usedPercent: 0, inodesUsed: 851, inodesUsedPercent: 86 })
+    const bytesOnly = replay('linux', { 'df -P -T -B1': { file: 'linux/df-PT-B1-inodes-case.txt' } })
+    const r2 = await localToolRunner(defaultToolsConfig(), bytesOnly.components).run('disk_usage', {})
+    expect(r2.ok).toBe(true)
+    expect((r2.data as DiskUsageData).mounts.find(m => m.mount === '/tmp/fx/tmp')?.inodesUsedPercent).toBeUndefined()
+  })
+
   it('recent_errors keeps the newest maxLogEntries, oldest first', async () => {
     const lines = Array.from({ length: 8 }, (_, i) => JSON.stringify({ __REALTIME_TIMESTAMP: String((1795466000 + i) * 1e6), MESSAGE: `m${i}` })).join('\n')
     const l = replay('linux', {})

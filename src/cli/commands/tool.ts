@@ -74,8 +74,9 @@ function render (name: string, data: any): string {
     case 'disk_usage':
       return table(data.mounts.map((m: any) => ({
         mount: m.mount, type: m.type, size: formatBytes(m.sizeBytes), used: formatBytes(m.usedBytes), avail: formatBytes(m.availableBytes),
-        use: pct(m.usedPercent), apfs: m.container !== undefined ? `${m.container}/${m.role ?? '?'}` : undefined, filesystem: m.filesystem
-      })), ['mount', 'type', 'size', 'used', 'avail', 'use', 'apfs', 'filesystem'])
+        use: pct(m.usedPercent), inodes: m.inodesUsedPercent !== undefined ? pct(m.inodesUsedPercent) : undefined,
+        apfs: m.container !== undefined ? `${m.container}/${m.role ?? '?'}` : undefined, filesystem: m.filesystem
+      })), ['mount', 'type', 'size', 'used', 'avail', 'use', 'inodes', 'apfs', 'filesystem'])
     case 'listening_ports':
       return table(data.ports, ['proto', 'address', 'port', 'process', 'pid'])
     case 'top_processes':

@@ -28,6 +28,24 @@ export function parseDfLinux (text: string, excludeTypes: readonly string[] = []
   return mounts
 }
 
+export interface InodeUsage { inodesTotal: number, inodesUsed: number, inodesUsedPercent: number }
+
+/** Parses `df -P -i` into usage by mount point; filesystems without inode counts (btrfs: '-' or 0) are left out. */
+export function parseDfInodesLinux (text: string): Map<string, InodeUsage> {
+  const rows = lines(text)
+  if (rows.length === 0 || !/^Filesystem\s+Inodes\s+IUsed\s+IFree\s/.test(rows[0])) throw new ToolParseError('df -i: missing "Filesystem Inodes IUsed IFree" header')
+  const out = new Map<string, InodeUsage>()
+  for (const row of rows.slice(1)) {
+    const split = splitFields(row, 5)
+    if (split === null || split.rest.length === 0) throw new ToolParseError(`df -i: cannot read line '${row}'`)
+    const [, total, used, free] = split.fields
+    if (total === '-' || total === '0') continue
+    const inodesUsed = int(used, 'IUsed')
+    out.set(split.rest, { inodesTotal: int(total, 'Inodes'), inodesUsed, inodesUsedPercent: dfPercent(inodesUsed, int(free, 'IFree')) })
+  }
+  return out
+}
+
 function mount (filesystem: string, type: string, mountPoint: string, sizeBytes: number, usedBytes: number, availableBytes: number): DiskMount {
   return { filesystem, type, mount: mountPoint, sizeBytes, usedBytes, availableBytes, usedPercent: dfPercent(usedBytes, availableBytes) }
 }
