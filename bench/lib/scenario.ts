@@ -28,6 +28,8 @@ export async function main (name: string, run: (args: BenchArgs) => Promise<Scen
     process.stderr.write(`bench ${name}: cannot run: ${support.reason}\n`)
     process.exit(2)
   }
+  // Ctrl-C: exit through process.exit so the labs' exit hooks kill peers and remove namespaces
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { process.stderr.write(`bench ${name}: ${sig}, cleaning up\n`); process.exit(130) })
   try {
     const out = await run(args)
     process.stdout.write(out.markdown.trimEnd() + `\n\nwritten: ${out.json}\n         ${out.md}\n`)
