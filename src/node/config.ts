@@ -55,6 +55,13 @@ export const connectionSectionSchema = z.object({
   maxConnections: z.number().int().positive().default(300)
 }).strict()
 
+export const gossipSectionSchema = z.object({
+  /** peers each peer forwards gossip to (gossipsub D); lower means fewer duplicate copies */
+  meshSize: z.number().int().min(2).max(32).default(6),
+  /** peers outside the mesh told about recent message ids each heartbeat (gossipsub Dlazy) */
+  lazyPeers: z.number().int().min(0).max(32).default(6)
+}).strict()
+
 export const offerSectionSchema = z.object({
   /** an OpenAI-compatible endpoint this box serves to the fleet; empty offers none */
   brainUrl: z.union([z.literal(''), z.url()]).default(''),
@@ -67,6 +74,7 @@ export const configSchema = z.object({
   presence: presenceSectionSchema.prefault({}),
   membership: membershipSectionSchema.prefault({}),
   connection: connectionSectionSchema.prefault({}),
+  gossip: gossipSectionSchema.prefault({}),
   offer: offerSectionSchema.prefault({}),
   tools: toolsConfigSchema.prefault({}),
   think: thinkConfigSchema.prefault({}),

@@ -38,7 +38,12 @@ export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
       emitSelf: false,
       // our own records go to every subscribed peer, not only the mesh: presence must reach all
       floodPublish: true,
-      fallbackToFloodsub: false
+      fallbackToFloodsub: false,
+      D: config.gossip.meshSize,
+      Dlo: Math.max(2, config.gossip.meshSize - 2),
+      Dhi: config.gossip.meshSize * 2,
+      Dout: Math.min(2, Math.floor(config.gossip.meshSize / 2), Math.max(2, config.gossip.meshSize - 2) - 1),
+      Dlazy: config.gossip.lazyPeers
     })
   }
   if (config.discovery.mdns) services.mdns = mdns({ interval: config.discovery.mdnsIntervalMs })

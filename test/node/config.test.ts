@@ -32,7 +32,7 @@ describe('config', () => {
   it('documents every peer key in config/default.toml with the schema default', () => {
     const shipped = parse(readFileSync(DEFAULTS_FILE, 'utf8')) as any
     const defaults = configSchema.parse({}) as any
-    for (const section of ['peer', 'discovery', 'presence', 'membership', 'connection', 'offer']) {
+    for (const section of ['peer', 'discovery', 'presence', 'membership', 'connection', 'gossip', 'offer']) {
       expect(shipped[section], section).toEqual(defaults[section])
     }
   })
