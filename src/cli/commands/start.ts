@@ -54,7 +54,13 @@ export const command: Command = {
     })
 
     // services attach here (e.g. jobs) so they share the peer's lifecycle
-    await (await import('../../node/jobs/attach.ts')).attachJobs(peer, { env: io.env, flags: { brain: values.brain, model: values.model } })
+    try {
+      await (await import('../../node/jobs/attach.ts')).attachJobs(peer, { env: io.env, flags: { brain: values.brain, model: values.model } })
+    } catch (err) {
+      // a service that cannot start must not leave a half-started peer holding the process open
+      await peer.stop().catch(() => {})
+      throw err
+    }
 
     io.stdout(`${stamp()} peer ${peer.peerId} started as ${peer.name} in ${home}\n`)
     for (const addr of peer.libp2p.getMultiaddrs()) io.stdout(`${stamp()} listening on ${addr.toString()}\n`)
