@@ -23,7 +23,8 @@ function cleanEnv (extra: Record<string, string> = {}): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) {
     if (v != null && !k.startsWith('OPENAI_') && !k.startsWith('SWARM_') && k !== 'DEBUG') env[k] = v
   }
-  return { ...env, SWARM_HOME: home, ...extra }
+  // dns_check asks each configured nameserver directly: keep those queries on loopback
+  return { ...env, SWARM_HOME: home, SWARM_CONFIG__TOOLS__DNS__RESOLVCONF: join(ROOT, 'test/fixtures/resolv.loopback.conf'), ...extra }
 }
 
 function ask (args: string[], env: Record<string, string> = {}) {
