@@ -5,9 +5,12 @@
  * mDNS), and one fleet-wide job (one short task per box): submit to all tasks started,
  * submit to report. Stops early, saying why, when memory would run out or a size fails.
  *
- *   npm run bench -- scale [--peers 10,20,40] [--runs 1] [--turn-ms 200] [--smoke]
+ *   npm run bench -- scale [--peers 10,20,40] [--runs 1] [--turn-ms 200] [--profile] [--smoke]
  */
-import { freemem } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { freemem, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { summarizeProfiles, type ProfileSummary } from './lib/profile.ts'
 import type { BenchArgs } from './lib/args.ts'
 import { startFleet } from './lib/fleet.ts'
 import { computeOverhead } from './lib/overhead.ts'
@@ -22,6 +25,8 @@ interface SizeRun {
   convergeMs: number
   idle: { rssMiB: ReturnType<typeof distribution>, cpuPercent: ReturnType<typeof distribution>, bytesPerSec: ReturnType<typeof distribution>, totalCpuPercent: number }
   job: { status: string, tasks: number, succeeded: number, allStartedMs: number | null, reportMs: number, offerToStartP50: number | null, offerToStartMax: number | null }
+  /** where idle peers' CPU went (with --profile) */
+  idleProfile?: ProfileSummary
 }
 
 export function scaleSettings (args: BenchArgs) {
@@ -30,16 +35,19 @@ export function scaleSettings (args: BenchArgs) {
     : { sizes: args.peers ?? [10, 20, 40], turnMs: args.turnMs ?? 200, idleMs: 10_000, startBatch: 4 }
 }
 
-async function sizeRun (peers: number, s: ReturnType<typeof scaleSettings>): Promise<SizeRun> {
+async function sizeRun (peers: number, s: ReturnType<typeof scaleSettings>, profileDir?: string): Promise<SizeRun> {
   const t0 = Date.now()
   const fleet = await startFleet({
-    boxes: peers, brains: [{ label: 'brain', turnMs: s.turnMs }], tasksPerHost: 1, toolCalls: {}, defaultToolCalls: 1, callsPerTurn: 1, startBatch: s.startBatch
+    boxes: peers, brains: [{ label: 'brain', turnMs: s.turnMs }], tasksPerHost: 1, toolCalls: {}, defaultToolCalls: 1, callsPerTurn: 1, startBatch: s.startBatch,
+    ...(profileDir != null ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } } : {})
   })
   try {
     const startS = (Date.now() - t0) / 1000
     const convergeMs = await fleet.waitConverged(peers, 120_000)
     note(`${peers} peers started in ${startS.toFixed(1)} s, converged ${convergeMs} ms after the last start`)
+    const idleFrom = Date.now()
     const idle = await sampleIdle(fleet.lab, fleet.boxes, s.idleMs)
+    const idleTo = Date.now()
     const run = await fleet.runJob('bench: fleet-wide check', { deadlineS: 300 })
     const coordinator = fleet.boxes.find(b => b.peerId === run.report.coordinator?.peerId) ?? fleet.boxes[0]
     const o = computeOverhead(run.report, fleet.jobLog(coordinator, run.report.jobId), fleet.brainLog(), 2)
@@ -63,6 +71,12 @@ async function sizeRun (peers: number, s: ReturnType<typeof scaleSettings>): Pro
         offerToStartP50: o.offerToStart.p50,
         offerToStartMax: o.offerToStart.max
       }
+    }
+    if (profileDir != null) {
+      const exitAt = new Map<number, number>()
+      await Promise.all(fleet.boxes.map(async b => { await b.kill('SIGTERM'); exitAt.set(b.pid!, Date.now()) }))
+      r.idleProfile = summarizeProfiles(profileDir, { window: [idleFrom, idleTo], exitAt })
+      rmSync(profileDir, { recursive: true, force: true })
     }
     note(`  job ${r.job.succeeded}/${r.job.tasks}, all started ${r.job.allStartedMs} ms, report ${r.job.reportMs} ms`)
     return r
@@ -88,7 +102,7 @@ export async function runScale (args: BenchArgs): Promise<ScenarioOutput> {
     for (let i = 0; i < args.runs; i++) {
       note(`scale: ${peers} peers, run ${i + 1}/${args.runs}`)
       try {
-        runs.push(await sizeRun(peers, s))
+        runs.push(await sizeRun(peers, s, args.profile ? mkdtempSync(join(tmpdir(), 'swarm-bench-prof-')) : undefined))
       } catch (err: any) {
         stopped = `failed: ${String(err?.message ?? err).split('\n')[0]}`
         note(`  ${stopped}`)
@@ -112,14 +126,19 @@ export async function runScale (args: BenchArgs): Promise<ScenarioOutput> {
     '',
     `Model turns take ${s.turnMs} ms; each box's task is one tool call and an answer (two turns). Idle figures are medians over peers, sampled for ${s.idleMs / 1000} s after convergence; ` +
       'CPU % is of one core (this machine has ' + machine().cores + '); link bytes are both directions on the peer\'s veth (gossip, pings, mDNS).',
-    ...results.filter(r => r.stopped != null).map(r => `\nStopped at ${r.peers} peers: ${r.stopped}.`)
+    ...results.filter(r => r.stopped != null).map(r => `\nStopped at ${r.peers} peers: ${r.stopped}.`),
+    ...results.flatMap(r => r.runs.slice(0, 1).filter(x => x.idleProfile != null).map(x => [
+      '', `### Where ${r.peers} idle peers' CPU went (${(x.idleProfile!.busyMs / 1000).toFixed(1)} s busy in ${s.idleMs / 1000} s)`, '',
+      mdTable(['area (self time)', 'ms', '% of busy'], x.idleProfile!.byArea.map(a => [a.area, a.ms, a.percentOfBusy])), '',
+      mdTable(['function (self time)', 'ms'], x.idleProfile!.byFunction.map(f => [f.fn.replace(/\|/g, '/'), f.ms]))
+    ].join('\n')))
   ].join('\n')
   const paths = writeResult(args.out, {
     scenario: args.smoke ? 'scale-smoke' : 'scale',
     startedAt,
     machine: machine(),
     git: gitCommit(),
-    settings: { ...s, runs: args.runs },
+    settings: { ...s, runs: args.runs, profile: args.profile },
     summary: results.map(r => ({
       peers: r.peers,
       stopped: r.stopped ?? null,
