@@ -75,3 +75,15 @@ describe('bench scripted model', () => {
     expect(slotQueue(0, 100)(5)).toEqual({ delayMs: 100, queuedMs: 0 })
   })
 })
+
+describe('bench profile areas', async () => {
+  const { areaOf } = await import('../../bench/lib/profile.ts')
+  it('groups frames by package, our source file, or node internals', () => {
+    expect(areaOf('file:///w/node_modules/@libp2p/gossipsub/dist/src/gossipsub.js', 'f')).toBe('pkg:@libp2p/gossipsub')
+    expect(areaOf('file:///w/node_modules/zod/v4/core/core.js', 'parse')).toBe('pkg:zod')
+    expect(areaOf('file:///w/src/node/jobs/store.ts?tsx-namespace=1', 'append')).toBe('src/node/jobs/store.ts')
+    expect(areaOf('node:internal/crypto/sig', 'verifyOneShot')).toBe('node:internal')
+    expect(areaOf('', '(garbage collector)')).toBe('(gc)')
+    expect(areaOf('', '(idle)')).toBe('(idle)')
+  })
+})
