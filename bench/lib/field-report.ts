@@ -70,6 +70,11 @@ export function fieldTables (runs: FieldRun[]): string {
     ['answer ready -> result sent (worker)', dist(r => r.overhead.parts.answerToResultSent)],
     ['last result gathered -> report sent (summary turn taken out)', one(r => r.overhead.parts.lastGatheredToReportSent)]
   ]))
+  const types = [...new Set(runs.flatMap(r => Object.keys(r.logCounts ?? {})))]
+  if (types.length > 0) {
+    out.push('', 'Stored job-log entries per job (every peer appends each one durably): ' +
+      types.map(t => `${t} ${s(runs.map(r => r.logCounts?.[t] ?? 0))}`).join(', ') + '.')
+  }
   const profiled = runs.filter(r => r.profile != null)
   if (profiled.length > 0) {
     const p = profiled[0].profile!
@@ -98,6 +103,7 @@ export function runRecord (r: FieldRun): Record<string, unknown> {
     lost: r.lost,
     cpu: r.cpu,
     machineLoad: r.machineLoad,
+    logCounts: r.logCounts,
     profile: r.profile
   }
 }

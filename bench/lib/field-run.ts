@@ -55,6 +55,8 @@ export interface FieldRun {
   machineLoad: [number, number]
   /** where the peers' CPU went during the job (with profileDir) */
   profile?: ProfileSummary
+  /** entries of the coordinator's stored job log by message type (each one a durable append on every peer) */
+  logCounts: Record<string, number>
 }
 
 export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
@@ -97,6 +99,8 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
     const coordinator = fleet.boxes.find(b => b.peerId === report.coordinator?.peerId && !b.exited()) ?? fleet.boxes[0]
     const log = fleet.jobLog(coordinator, report.jobId)
     const overhead = computeOverhead(report, log, brainLog(), o.slots)
+    const logCounts: Record<string, number> = {}
+    for (const e of log) logCounts[e.msg.type] = (logCounts[e.msg.type] ?? 0) + 1
     const turnsByBrain: Record<string, number> = {}
     for (const l of brainLog().slice(before)) if (l.kind !== 'http') turnsByBrain[l.brain] = (turnsByBrain[l.brain] ?? 0) + 1
     const cpu = fleet.boxes.map((b, i) => ({ name: b.name, cpuS: b.pid != null && !b.exited() ? (cpuMs(b.pid) - (cpu0[i] ?? 0)) / 1000 : null }))
@@ -110,7 +114,7 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
       profile = summarizeProfiles(o.profileDir, { window: [report.submittedAt, report.submittedAt + report.wallMs], exitAt })
     }
     if (report.brains.plan?.kind !== 'model') note(`warning: the plan came from the playbook (${JSON.stringify(report.brains.plan)}), not the scripted model`)
-    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]], ...(profile != null ? { profile } : {}) }
+    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]], logCounts, ...(profile != null ? { profile } : {}) }
   } catch (err) {
     if (o.verbose === true) for (const b of fleet.boxes) process.stderr.write(`--- ${b.name} ---\n${b.logs().slice(-3000)}\n`)
     throw err
