@@ -37,6 +37,8 @@ export type ElectionAction =
 export class JobElection {
   state: ElectionState
   private lastRenewSent = 0
+  /** no claim before this time (set after a restart) */
+  private notBefore = -Infinity
 
   constructor (
     readonly jobId: string,
@@ -83,6 +85,7 @@ export class JobElection {
    * `graceMs` to hear first whether the job ended while we were away.
    */
   restore (epoch: number, coordinator: string | null, now: number, graceMs = 0): void {
+    this.notBefore = now + graceMs
     this.state = coordinator == null
       ? { type: 'unclaimed', epoch, since: now + graceMs }
       : { type: 'held', epoch, coordinator, renewedAt: now + graceMs }
@@ -102,6 +105,7 @@ export class JobElection {
       }
       return { type: 'none' }
     }
+    if (now < this.notBefore) return { type: 'none' }
     let lapsedAt: number
     let exclude: string | null = null
     if (s.type === 'unclaimed') {

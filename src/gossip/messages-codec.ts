@@ -22,7 +22,7 @@ export function maxBytesOf (type: JobMessageType): number {
 export type DropReason =
   | 'too-large' | 'bad-json' | 'bad-version' | 'bad-schema'
   | 'stale-epoch' | 'not-coordinator' | 'not-sender' | 'not-host' | 'not-granted'
-  | 'unknown-job' | 'unknown-task' | 'not-allowed' | 'excluded'
+  | 'unknown-job' | 'unknown-task' | 'not-allowed' | 'rate-limited'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -77,4 +77,12 @@ describe('job election', () => {
     expect(e.tick(4900, peers).type).toBe('none')
     expect(e.tick(5000, peers)).toEqual({ type: 'claim', epoch: 4, takeover: true })
   })
+
+  it('after a restart it waits the grace even when the old coordinator is dead', () => {
+    const e = make(order[1])
+    e.restore(1, order[0], 0, 2000)
+    const alive = peers.filter(p => p !== order[0])
+    expect(e.tick(1999, alive).type).toBe('none')
+    expect(e.tick(2000, alive)).toEqual({ type: 'claim', epoch: 2, takeover: true })
+  })
 })

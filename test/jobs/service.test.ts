@@ -214,6 +214,25 @@ describe('jobs over an in-memory bus', () => {
     expect(c2.service.list().map(j => j.jobId).sort()).toEqual([first.jobId, second.jobId].sort())
   })
 
+  it('rate-limits a flooding sender and refuses jobs from peers not allowed to submit', async () => {
+    cluster = new Cluster(fastConfig({ maxMessagesPerSecond: 50, submitters: ['Qma'] }))
+    const [a, b] = [await cluster.add('a'), await cluster.add('b')]
+    for (let i = 0; i < 300; i++) cluster.net.inject('QmFlood', JOBS_TOPIC, new TextEncoder().encode('x'))
+    await vi.waitFor(() => expect(a.service.stats().dropped).toBe(300))
+    const drops = a.service.stats().drops
+    expect(drops['rate-limited']).toBeGreaterThanOrEqual(240)
+    expect(drops['bad-json'] + drops['rate-limited']).toBe(300)
+    // b may not submit: it refuses locally, and a drops a forged submission from b
+    await expect(b.service.submit({ prompt: 'not yours' })).rejects.toMatchObject({ name: 'JobRejectedError', code: 'ERR_NOT_ALLOWED' })
+    const forged = encodeMessage({ type: 'job.submitted', jobId: 'jforged', epoch: 0, prompt: 'x', targets: null, submitter: b.id, submitterName: 'b', submittedAt: 1, deadline: Date.now() + 60_000 })
+    cluster.net.inject(b.id, JOBS_TOPIC, forged)
+    await vi.waitFor(() => expect(a.service.stats().drops['not-allowed']).toBe(1))
+    expect(() => a.service.report('jforged')).toThrow(expect.objectContaining({ name: 'JobNotFoundError', code: 'ERR_JOB_NOT_FOUND' }))
+    // a may
+    const report = await runJob(a, { prompt: 'mine' })
+    expect(report.status).toBe('completed')
+  })
+
   it('never runs more than maxConcurrentTasks at once on a peer', async () => {
     cluster = new Cluster(fastConfig({ maxConcurrentTasks: 2 }), 6)
     cluster.taskDelayMs = 150

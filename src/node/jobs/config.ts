@@ -30,6 +30,8 @@ export const jobsConfigSchema = z.object({
   retentionMaxJobs: z.number().int().min(1).max(1_000_000).default(500),
   /** ... and none older than this many days */
   retentionMaxAgeDays: z.number().min(0).max(36_500).default(30),
+  /** job messages accepted per second from one sender (burst the same); more are dropped */
+  maxMessagesPerSecond: z.number().int().min(1).max(100_000).default(200),
   /** peerIds allowed to submit jobs; empty = any member */
   submitters: z.array(z.string().min(1)).default([]),
   /** after a membership change, wait this long before offering a digest of finished jobs */

@@ -12,10 +12,11 @@ import type { JobReport } from '../../gossip/messages-report.ts'
 import type { Bus, Member, MembershipView } from '../../gossip/types.ts'
 import type { Finding, JobBrain, TaskBrain, ToolCallRecord, VerifiedFinding } from '../../think/types.ts'
 import type { ToolRunner } from '../../tools/types.ts'
-import { JobElection } from '../../election/election.ts'
 import { authorize } from './authorize.ts'
 import type { JobsConfig } from './config.ts'
 import { Coordinator } from './coordinator.ts'
+import { JobElections } from './elections.ts'
+import { SenderRateLimit } from './rate.ts'
 import { JobNotFoundError, JobRejectedError } from './errors.ts'
 import { buildReport } from './report.ts'
 import { applyMessage, newRecord, taskCounts, type JobRecord } from './state.ts'
@@ -59,7 +60,8 @@ export class JobsService extends EventEmitter {
   readonly drops = new DropCounter()
   readonly counters = { received: 0, accepted: 0, ignored: 0, sent: 0, takeovers: 0 }
   private readonly records = new Map<string, JobRecord>()
-  private readonly elections = new Map<string, JobElection>()
+  private readonly elections: JobElections
+  private readonly rate: SenderRateLimit
   private readonly coordinators = new Map<string, Coordinator>()
   private readonly worker: Worker
   private readonly catchUp: CatchUp
@@ -71,6 +73,8 @@ export class JobsService extends EventEmitter {
     super()
     this.self = c.bus.self
     this.now = c.now ?? Date.now
+    this.rate = new SenderRateLimit(config.maxMessagesPerSecond, this.now)
+    this.elections = new JobElections(this.self, { leaseMs: config.leaseMs, renewMs: config.renewMs, staggerMs: config.staggerMs }, this.now)
     this.worker = new Worker({
       self: this.self, selfName: c.selfName, send: async m => { await this.send(m) }, taskBrain: c.taskBrain, tools: c.tools, now: this.now, onLoad: c.onLoad, log: c.log
     }, { maxConcurrentTasks: config.maxConcurrentTasks, heartbeatMs: config.heartbeatMs, claimHoldMs: Math.max(3000, config.offerRetryMs * 3) })
@@ -116,17 +120,9 @@ export class JobsService extends EventEmitter {
         if (e.msg.type !== 'job.digest' && e.msg.type !== 'job.fetch' && e.msg.jobId === jobId) applyMessage(record, e.msg, now)
       }
       this.records.set(jobId, record)
-      if (record.report == null && record.submitted != null) {
-        const election = new JobElection(jobId, this.self, this.timing(), now)
-        // the job may have ended while we were down: give catch-up time before any claim
-        election.restore(record.epoch, record.coordinator, now, this.config.digestDelayMs + RESTORE_GRACE_MS)
-        this.elections.set(jobId, election)
-      }
+      // the job may have ended while we were down: give catch-up time before any claim
+      if (record.report == null && record.submitted != null) this.elections.restore(record, this.config.digestDelayMs + RESTORE_GRACE_MS)
     }
-  }
-
-  private timing () {
-    return { leaseMs: this.config.leaseMs, renewMs: this.config.renewMs, staggerMs: this.config.staggerMs }
   }
 
   /** Publishes a message and applies it locally (the bus does not echo our own). */
@@ -140,6 +136,7 @@ export class JobsService extends EventEmitter {
   /** The edge: every message from the network comes through here. */
   receive (data: Uint8Array, from: string): void {
     this.counters.received++
+    if (!this.rate.allow(from)) { this.drop('rate-limited', from, ''); return }
     const decoded = decodeMessage(data)
     if (!decoded.ok) { this.drop(decoded.reason, from, decoded.detail); return }
     this.handle(decoded.message, from)
@@ -184,38 +181,22 @@ export class JobsService extends EventEmitter {
 
   /** Election bookkeeping; false when the message must go no further. */
   private elect (record: JobRecord, message: PerJobMessage, from: string): boolean {
-    if (record.report != null || message.type === 'job.result' || message.type === 'job.report') return true
-    let election = this.elections.get(record.jobId)
-    if (election == null) {
-      election = new JobElection(record.jobId, this.self, this.timing(), this.now(), record.epoch)
-      if (record.coordinator != null) election.restore(record.epoch, record.coordinator, this.now())
-      this.elections.set(record.jobId, election)
+    const outcome = this.elections.observe(record, message, from)
+    switch (outcome.type) {
+      case 'pass': return true
+      case 'stale': this.drop('stale-epoch', from, `${message.type} ${record.jobId}`); return false
+      case 'ignore': this.counters.ignored++; return false
+      case 'changed':
+        if (outcome.steppedDown || outcome.coordinator !== this.self) this.stopCoordinating(record.jobId)
+        this.emit('election', { jobId: record.jobId, epoch: outcome.epoch, coordinator: outcome.coordinator })
+        if (outcome.coordinator === this.self) queueMicrotask(() => { this.lead(record) })
+        return true
     }
-    const isCoordinatorMessage = message.type === 'job.plan' || message.type === 'task.offer' || message.type === 'task.grant' || message.type === 'task.state'
-    if (message.type !== 'job.claim' && !(isCoordinatorMessage && message.epoch > election.epoch)) return true
-    const coordinator = message.type === 'job.claim' ? message.coordinator : from
-    const verdict = election.observeClaim(message.epoch, coordinator, this.now())
-    if (!verdict.accepted) {
-      if (verdict.reason === 'stale-epoch') this.drop('stale-epoch', from, `${message.type} ${record.jobId}`)
-      else this.counters.ignored++
-      return false
-    }
-    if (message.type !== 'job.claim') {
-      record.epoch = message.epoch
-      record.coordinator = from
-    }
-    if (verdict.steppedDown || (verdict.changed && coordinator !== this.self)) this.stopCoordinating(record.jobId)
-    if (verdict.changed) {
-      this.emit('election', { jobId: record.jobId, epoch: message.epoch, coordinator })
-      if (coordinator === this.self) queueMicrotask(() => { this.lead(record) })
-    }
-    // renewals change nothing in the log
-    return message.type !== 'job.claim' || verdict.changed
   }
 
   private lead (record: JobRecord): void {
-    const election = this.elections.get(record.jobId)
-    if (election == null || !election.leading || record.report != null || this.coordinators.has(record.jobId)) return
+    const election = this.elections.leading(record.jobId)
+    if (election == null || record.report != null || this.coordinators.has(record.jobId)) return
     if (record.epoch > 1) this.counters.takeovers++
     this.c.log?.(`coordinating ${record.jobId} at epoch ${election.epoch}`)
     const co = new Coordinator({
@@ -283,15 +264,10 @@ export class JobsService extends EventEmitter {
   }
 
   private tick (): void {
-    const now = this.now()
     const alive = this.c.membership.alive().map(m => m.peerId)
-    for (const [jobId, election] of this.elections) {
-      const record = this.records.get(jobId)
-      if (record == null || record.report != null || record.submitted == null) continue
-      const action = election.tick(now, alive)
-      if (action.type === 'none') continue
-      if (action.type === 'claim' && action.takeover) this.c.log?.(`lease of ${jobId} lapsed; claiming epoch ${action.epoch}`)
-      void this.send({ type: 'job.claim', jobId, epoch: action.epoch, coordinator: this.self, coordinatorName: this.c.selfName, leaseMs: this.config.leaseMs }).catch(() => {})
+    for (const due of this.elections.due(this.records, alive)) {
+      if (due.takeover) this.c.log?.(`lease of ${due.jobId} lapsed; claiming epoch ${due.epoch}`)
+      void this.send({ type: 'job.claim', jobId: due.jobId, epoch: due.epoch, coordinator: this.self, coordinatorName: this.c.selfName, leaseMs: this.config.leaseMs }).catch(() => {})
     }
   }
 
@@ -302,6 +278,9 @@ export class JobsService extends EventEmitter {
     const prompt = input.prompt.trim()
     if (prompt === '') throw new JobRejectedError('the prompt is empty', 'ERR_EMPTY_PROMPT')
     if (prompt.length > MAX_PROMPT) throw new JobRejectedError(`the prompt is longer than ${MAX_PROMPT} characters`, 'ERR_PROMPT_TOO_LONG')
+    if (this.config.submitters.length > 0 && !this.config.submitters.includes(this.self)) {
+      throw new JobRejectedError('this peer is not allowed to submit jobs ([jobs] submitters)', 'ERR_NOT_ALLOWED')
+    }
     const deadlineS = Math.min(input.deadlineS ?? this.config.defaultDeadlineS, this.config.maxDeadlineS)
     const now = this.now()
     const jobId = `j${now.toString(36)}${randomBytes(3).toString('hex')}`

@@ -1,0 +1,78 @@
+/**
+ * The elections of every running job this peer knows, fed from the job log: which
+ * messages are claims (explicit, or a coordinator message at a higher epoch, since
+ * gossip may reorder), what they change, and which claims or renewals are due now.
+ * The service acts on the outcomes (drop, start or stop coordinating, publish).
+ */
+import type { PerJobMessage } from '../../gossip/messages.ts'
+import { JobElection, type ElectionTiming } from '../../election/election.ts'
+import type { JobRecord } from './state.ts'
+
+export type ElectionOutcome =
+  /** not an election matter: apply the message */
+  | { type: 'pass' }
+  /** a stale claim: drop and count it */
+  | { type: 'stale' }
+  /** a renewal, or a claim that lost a tie: nothing to apply */
+  | { type: 'ignore' }
+  /** the coordinator or the epoch changed */
+  | { type: 'changed', coordinator: string, epoch: number, steppedDown: boolean }
+
+export class JobElections {
+  private readonly elections = new Map<string, JobElection>()
+
+  constructor (private readonly self: string, private readonly timing: ElectionTiming, private readonly now: () => number) {}
+
+  /** A running job read back from the store: someone held it; wait a lease plus grace. */
+  restore (record: JobRecord, graceMs: number): void {
+    const election = new JobElection(record.jobId, this.self, this.timing, this.now())
+    election.restore(record.epoch, record.coordinator, this.now(), graceMs)
+    this.elections.set(record.jobId, election)
+  }
+
+  leading (jobId: string): { epoch: number } | null {
+    const e = this.elections.get(jobId)
+    return e?.leading === true ? { epoch: e.epoch } : null
+  }
+
+  delete (jobId: string): void {
+    this.elections.delete(jobId)
+  }
+
+  /** Called for every authorized per-job message before it is applied. */
+  observe (record: JobRecord, message: PerJobMessage, from: string): ElectionOutcome {
+    if (record.report != null || message.type === 'job.result' || message.type === 'job.report') return { type: 'pass' }
+    let election = this.elections.get(record.jobId)
+    if (election == null) {
+      election = new JobElection(record.jobId, this.self, this.timing, this.now(), record.epoch)
+      if (record.coordinator != null) election.restore(record.epoch, record.coordinator, this.now())
+      this.elections.set(record.jobId, election)
+    }
+    const fromCoordinator = message.type === 'job.plan' || message.type === 'task.offer' || message.type === 'task.grant' || message.type === 'task.state'
+    if (message.type !== 'job.claim' && !(fromCoordinator && message.epoch > election.epoch)) return { type: 'pass' }
+    const coordinator = message.type === 'job.claim' ? message.coordinator : from
+    const verdict = election.observeClaim(message.epoch, coordinator, this.now())
+    if (!verdict.accepted) return verdict.reason === 'stale-epoch' ? { type: 'stale' } : { type: 'ignore' }
+    if (message.type !== 'job.claim') {
+      // the implicit claim goes into the record the way a job.claim would
+      record.epoch = message.epoch
+      record.coordinator = from
+    }
+    if (!verdict.changed) return message.type === 'job.claim' ? { type: 'ignore' } : { type: 'pass' }
+    return { type: 'changed', coordinator, epoch: message.epoch, steppedDown: verdict.steppedDown }
+  }
+
+  /** Claims and renewals due now, for jobs that can still be led. */
+  due (records: Map<string, JobRecord>, alive: string[]): Array<{ jobId: string, epoch: number, takeover: boolean }> {
+    const out: Array<{ jobId: string, epoch: number, takeover: boolean }> = []
+    const now = this.now()
+    for (const [jobId, election] of this.elections) {
+      const record = records.get(jobId)
+      if (record == null || record.report != null || record.submitted == null) continue
+      const action = election.tick(now, alive)
+      if (action.type === 'claim') out.push({ jobId, epoch: action.epoch, takeover: action.takeover })
+      if (action.type === 'renew') out.push({ jobId, epoch: action.epoch, takeover: false })
+    }
+    return out
+  }
+}
