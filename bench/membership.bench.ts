@@ -3,7 +3,7 @@
  * peers, several runs each. Prints median and spread (min..max) of:
  *   spawn    time from spawning `swarm start` to its start line (loading the code, libp2p up)
  *   join     time from spawning `swarm start` (and from its start line) to being listed
- *            alive by every other peer; all peers are spawned at once
+ *            alive by every peer already running; peers boot one after another
  *   dead     time from SIGKILL of one peer to every other peer listing it dead
  *   rss      idle resident memory per peer process
  *   cpu      idle CPU per peer process (% of one core)
@@ -12,6 +12,7 @@
  * Usage: npm run bench -- membership [--runs=N] [--sizes=3,10] [--idle=SECONDS]
  */
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createLab, labSupport, type Lab, type LabPeer } from '../test/helpers/netlab.ts'
@@ -56,30 +57,27 @@ async function presenceBytesSent (p: LabPeer): Promise<number> {
   return status.presence.bytesSent as number
 }
 
-interface RunFigures { spawn: number[], join: number[], joinStarted: number[], dead: number[], rss: number[], cpu: number[], wire: number[], gossip: number[], conns: number[] }
+interface RunFigures { load: number[], spawn: number[], join: number[], joinStarted: number[], dead: number[], rss: number[], cpu: number[], wire: number[], gossip: number[], conns: number[] }
 
 async function oneRun (n: number): Promise<RunFigures> {
   const lab: Lab = await createLab()
   try {
-    const peers = await Promise.all(Array.from({ length: n }, async (_, i) => await lab.addPeer({ name: `n${i}` })))
-    // join: when the last of the other peers first listed it alive (each observer on its own)
-    const firstSeen = new Map<string, number>() // `${observer} ${target}` -> ms
-    const joinedAt = new Map<string, number>()
-    await lab.waitFor(async () => {
-      const all = await views(peers)
-      const now = Date.now()
-      all.forEach((rows, i) => {
-        for (const r of rows) if (r.state === 'alive' && !firstSeen.has(`${peers[i].peerId} ${r.peerId}`)) firstSeen.set(`${peers[i].peerId} ${r.peerId}`, now)
-      })
-      for (const p of peers) {
-        if (joinedAt.has(p.peerId)) continue
-        const times = peers.filter(o => o !== p).map(o => firstSeen.get(`${o.peerId} ${p.peerId}`))
-        if (times.every(t => t != null)) joinedAt.set(p.peerId, Math.max(...(times as number[])))
-      }
-      return joinedAt.size === n
-    }, { timeoutMs: 120_000, intervalMs: 50 })
-    const join = peers.map(p => joinedAt.get(p.peerId)! - p.spawnedAt)
-    const joinStarted = peers.map(p => joinedAt.get(p.peerId)! - p.startedAt)
+    // peers boot one after another, as boxes do; each one's join is timed against the
+    // peers already running, so n processes loading code at once do not skew the figure
+    const peers: LabPeer[] = []
+    const join: number[] = []
+    const joinStarted: number[] = []
+    for (let i = 0; i < n; i++) {
+      const p = await lab.addPeer({ name: `n${i}` })
+      const observers = [...peers]
+      peers.push(p)
+      if (observers.length === 0) continue
+      await lab.waitFor(async () => (await views(observers)).every(rows => rows.some(r => r.peerId === p.peerId && r.state === 'alive')), { timeoutMs: 60_000, intervalMs: 25 })
+      join.push(Date.now() - p.spawnedAt)
+      joinStarted.push(Date.now() - p.startedAt)
+    }
+    // and the swarm as a whole converges: every peer lists all n alive
+    await lab.waitFor(async () => (await views(peers)).every(rows => rows.filter(r => r.state === 'alive').length === n), { timeoutMs: 60_000, intervalMs: 100 })
     const spawn = peers.map(p => p.startedAt - p.spawnedAt)
 
     // idle window
@@ -103,7 +101,7 @@ async function oneRun (n: number): Promise<RunFigures> {
     await victim.kill('SIGKILL')
     await lab.waitFor(async () => (await views(others)).every(rows => rows.some(r => r.peerId === victim.peerId && r.state === 'dead')), { timeoutMs: 30_000, intervalMs: 50 })
     const dead = [Date.now() - k0]
-    return { spawn, join, joinStarted, dead, rss, cpu, wire, gossip, conns }
+    return { load: [loadavg()[0]], spawn, join, joinStarted, dead, rss, cpu, wire, gossip, conns }
   } finally {
     await lab.destroy()
   }
@@ -121,7 +119,7 @@ const pct = (v: number) => `${v.toFixed(1)} %`
 const bps = (v: number) => `${Math.round(v)} B/s`
 
 for (const n of SIZES) {
-  const all: RunFigures = { spawn: [], join: [], joinStarted: [], dead: [], rss: [], cpu: [], wire: [], gossip: [], conns: [] }
+  const all: RunFigures = { load: [], spawn: [], join: [], joinStarted: [], dead: [], rss: [], cpu: [], wire: [], gossip: [], conns: [] }
   for (let r = 0; r < RUNS; r++) {
     const f = await oneRun(n)
     for (const k of Object.keys(all) as Array<keyof RunFigures>) all[k].push(...f[k])
@@ -131,6 +129,7 @@ for (const n of SIZES) {
   console.log(`  spawn -> peer started          ${summary(all.spawn, ms)}`)
   console.log(`  join (spawn -> listed by all)  ${summary(all.join, ms)}`)
   console.log(`  join (started -> listed by all)${summary(all.joinStarted, ms)}`)
+  console.log(`  machine load (1 min avg)       ${summary(all.load, (v) => v.toFixed(1))}`)
   console.log(`  dead (SIGKILL -> dead at all)  ${summary(all.dead, ms)}`)
   console.log(`  idle RSS per peer              ${summary(all.rss, mib)}`)
   console.log(`  idle CPU per peer              ${summary(all.cpu, pct)}`)
