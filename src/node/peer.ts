@@ -159,6 +159,14 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
   const onDisconnect = (evt: CustomEvent<{ toString: () => string }>) => { membership.disconnected(evt.detail.toString()) }
   node.addEventListener('peer:disconnect', onDisconnect as any)
 
+  // a peer that just subscribed hears from us now, not at our next tick: joins take one round trip
+  let greetTimer: NodeJS.Timeout | undefined
+  const onSubscriptionChange = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>) => {
+    if (greetTimer != null || !evt.detail.subscriptions.some(sub => sub.topic === PRESENCE_TOPIC && sub.subscribe)) return
+    greetTimer = setTimeout(() => { greetTimer = undefined; presence.announce() }, 50)
+  }
+  node.services.pubsub.addEventListener('subscription-change', onSubscriptionChange as any)
+
   presence.start()
   dialer.start()
 
@@ -194,6 +202,8 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
       await presence.stop({ leaving: true })
       node.removeEventListener('peer:disconnect', onDisconnect as any)
       node.removeEventListener('peer:identify', onIdentify as any)
+      node.services.pubsub.removeEventListener('subscription-change', onSubscriptionChange as any)
+      clearTimeout(greetTimer)
       await control.stop()
       bus.close()
       await node.stop()
