@@ -30,7 +30,9 @@ export interface DialerComponents {
 }
 
 /** How long the higher peer id waits for the lower to dial before dialling itself. */
-const FALLBACK_DIAL_MS = 1500
+const FALLBACK_DIAL_MS = 3000
+/** How long a duplicate connection lives before it is closed (its streams settle first). */
+const DEDUPE_DELAY_MS = 1000
 const MAX_BACKOFF_ROUNDS = 4
 
 type DialerState = { status: 'stopped' } | { status: 'running', timers: NodeJS.Timeout[] }
@@ -100,7 +102,7 @@ export class Dialer {
         this.fallbacks.set(peer, setTimeout(() => {
           this.fallbacks.delete(peer)
           if (this.state.status === 'running' && !this.connected(peer)) void this.dial(peer)
-        }, FALLBACK_DIAL_MS + Math.random() * 500))
+        }, FALLBACK_DIAL_MS + Math.random() * 1000))
       }
     })
   }
@@ -158,18 +160,28 @@ export class Dialer {
     }
   }
 
-  /** Closes the extra connection of a pair; both ends keep the one the lower id dialled. */
+  /**
+   * Closes the extra connection of a pair; both ends keep the one the lower id dialled.
+   * Waits a moment first, and never closes one that carries gossipsub's stream: cutting
+   * that stream makes gossipsub forget a peer that is still connected.
+   */
   private onConnectionOpen (evt: CustomEvent<Connection>): void {
     const remote = evt.detail.remotePeer
-    const conns = this.components.node.getConnections(remote).filter(c => c.status === 'open')
-    if (conns.length < 2) return
-    const lowerIsSelf = this.self < remote.toString()
-    const preferred = conns.find(c => (c.direction === 'outbound') === lowerIsSelf) ?? conns[0]
-    for (const c of conns) {
-      if (c === preferred) continue
-      this.stats.duplicatesClosed++
-      void c.close().catch(() => {})
-    }
+    if (this.components.node.getConnections(remote).filter(c => c.status === 'open').length < 2) return
+    const timer = setTimeout(() => {
+      this.fallbacks.delete(`dedupe ${remote.toString()}`)
+      if (this.state.status !== 'running') return
+      const conns = this.components.node.getConnections(remote).filter(c => c.status === 'open')
+      if (conns.length < 2) return
+      const lowerIsSelf = this.self < remote.toString()
+      const preferred = conns.find(c => (c.direction === 'outbound') === lowerIsSelf) ?? conns[0]
+      for (const c of conns) {
+        if (c === preferred || c.streams.some(st => st.protocol?.includes('meshsub') === true)) continue
+        this.stats.duplicatesClosed++
+        void c.close().catch(() => {})
+      }
+    }, DEDUPE_DELAY_MS)
+    this.fallbacks.set(`dedupe ${remote.toString()}`, timer)
   }
 
   private watchdogRound (): void {

@@ -18,7 +18,7 @@ async function orderedIds (): Promise<[PeerId, PeerId]> {
 
 /** Just the slice of libp2p the dialer uses, recording dials and hang-ups. */
 function fakeNode (self: PeerId) {
-  const conns = new Map<string, Array<{ status: string, direction: string, timeline: { open: number }, remotePeer: PeerId, close: () => Promise<void> }>>()
+  const conns = new Map<string, Array<{ status: string, direction: string, timeline: { open: number }, remotePeer: PeerId, streams: Array<{ protocol: string }>, close: () => Promise<void> }>>()
   const node = new EventTarget() as any
   node.peerId = self
   node.services = { mdns: new EventTarget() }
@@ -29,7 +29,7 @@ function fakeNode (self: PeerId) {
   node.getPeers = () => [...conns.values()].filter(c => c.length > 0).map(c => c[0].remotePeer)
   node.connect = (p: PeerId, direction = 'outbound', openedAt = Date.now()) => {
     const list = conns.get(p.toString()) ?? []
-    const conn = { status: 'open', direction, timeline: { open: openedAt }, remotePeer: p, close: async () => { conn.status = 'closed' } }
+    const conn = { status: 'open', direction, timeline: { open: openedAt }, remotePeer: p, streams: [] as Array<{ protocol: string }>, close: async () => { conn.status = 'closed' } }
     list.push(conn)
     conns.set(p.toString(), list)
     node.dispatchEvent(new CustomEvent('connection:open', { detail: conn }))
@@ -79,7 +79,7 @@ describe('Dialer', () => {
     node.answer(low)
     await new Promise(r => setTimeout(r, 300))
     expect(node.dials).toEqual([])
-    await vi.waitFor(() => { expect(node.dials).toEqual([low.toString()]) }, { timeout: 3000 })
+    await vi.waitFor(() => { expect(node.dials).toEqual([low.toString()]) }, { timeout: 5000 })
   })
 
   it('keeps one connection per pair: the one the lower id dialled', async () => {
@@ -88,9 +88,21 @@ describe('Dialer', () => {
     const d = dialer(node)
     const inbound = node.connect(high, 'inbound')
     const outbound = node.connect(high, 'outbound')
-    expect(inbound.status).toBe('closed')
+    await vi.waitFor(() => { expect(inbound.status).toBe('closed') }, { timeout: 3000 })
     expect(outbound.status).toBe('open')
     expect(d.stats.duplicatesClosed).toBe(1)
+  })
+
+  it('leaves a duplicate alone when gossipsub runs over it', async () => {
+    const [low, high] = await orderedIds()
+    const node = fakeNode(low)
+    const d = dialer(node)
+    const inbound = node.connect(high, 'inbound')
+    inbound.streams.push({ protocol: '/meshsub/1.2.0' })
+    node.connect(high, 'outbound')
+    await new Promise(r => setTimeout(r, 1300))
+    expect(inbound.status).toBe('open')
+    expect(d.stats.duplicatesClosed).toBe(0)
   })
 
   it('hangs up and redials a connected peer that gossipsub lost', async () => {
