@@ -8,7 +8,7 @@
  *   npm run bench -- scale [--peers 10,20,40] [--runs 1] [--turn-ms 200] [--profile] [--smoke]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { freemem, tmpdir } from 'node:os'
+import { freemem, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { summarizeProfiles, type ProfileSummary } from './lib/profile.ts'
 import type { BenchArgs } from './lib/args.ts'
@@ -31,8 +31,8 @@ interface SizeRun {
 
 export function scaleSettings (args: BenchArgs) {
   return args.smoke
-    ? { sizes: args.peers ?? [3], turnMs: args.turnMs ?? 50, idleMs: 1000, startBatch: 3 }
-    : { sizes: args.peers ?? [10, 20, 40], turnMs: args.turnMs ?? 200, idleMs: 10_000, startBatch: 4 }
+    ? { sizes: args.peers ?? [3], turnMs: args.turnMs ?? 50, idleMs: 1000, startBatch: 3, convergeTimeoutMs: 30_000 }
+    : { sizes: args.peers ?? [10, 20, 40], turnMs: args.turnMs ?? 200, idleMs: 10_000, startBatch: 4, convergeTimeoutMs: 90_000 }
 }
 
 async function sizeRun (peers: number, s: ReturnType<typeof scaleSettings>, profileDir?: string): Promise<SizeRun> {
@@ -43,7 +43,16 @@ async function sizeRun (peers: number, s: ReturnType<typeof scaleSettings>, prof
   })
   try {
     const startS = (Date.now() - t0) / 1000
-    const convergeMs = await fleet.waitConverged(peers, 120_000)
+    let convergeMs: number
+    try {
+      convergeMs = await fleet.waitConverged(peers, s.convergeTimeoutMs)
+    } catch (err: any) {
+      // say why: what the peers cost while they tried
+      const idle = await sampleIdle(fleet.lab, fleet.boxes, Math.min(5000, s.idleMs))
+      const cpu = idle.reduce((a, i) => a + i.cpuPercent, 0)
+      throw new Error(`${err.message}; meanwhile the ${peers} peers used ${Math.round(cpu)}% of one core (this machine has ${machine().cores}), ` +
+        `${Math.round(median(idle.map(i => i.rssMiB)) ?? 0)} MiB and ${Math.round((median(idle.map(i => i.bytesPerSec)) ?? 0) / 1024)} KiB/s of link traffic each, machine load ${loadavg()[0].toFixed(1)}`)
+    }
     note(`${peers} peers started in ${startS.toFixed(1)} s, converged ${convergeMs} ms after the last start`)
     const idleFrom = Date.now()
     const idle = await sampleIdle(fleet.lab, fleet.boxes, s.idleMs)

@@ -14,6 +14,11 @@ import type { StoredEntry } from '../../src/node/jobs/store.ts'
 import type { BrainLogLine, BrainServerOptions } from './brain-server.ts'
 import type { BenchScriptOptions } from './script.ts'
 
+export class NotConvergedError extends Error {
+  readonly code = 'ERR_NOT_CONVERGED'
+  constructor (message: string) { super(message); this.name = new.target.name }
+}
+
 const BRAIN_ENTRY = resolve(import.meta.dirname, 'brain-server.ts')
 const BRAIN_PORT = 8000
 
@@ -108,11 +113,18 @@ export async function startFleet (o: FleetOptions): Promise<Fleet> {
     addBox: async (name) => { const peer = await addBox(name); fleet.boxes.push(peer); return peer },
     waitConverged: async (expected, timeoutMs = 60_000) => {
       const t0 = Date.now()
-      await lab.waitFor(async () => {
-        const running = fleet.boxes.filter(b => !b.exited())
-        const views = await Promise.all(running.map(async b => await b.peers()))
-        return views.every(rows => rows.filter(r => r.state === 'alive').length === expected)
-      }, { timeoutMs, intervalMs: 100 })
+      let seen: number[] = []
+      try {
+        await lab.waitFor(async () => {
+          const running = fleet.boxes.filter(b => !b.exited())
+          const views = await Promise.all(running.map(async b => await b.peers()))
+          seen = views.map(rows => rows.filter(r => r.state === 'alive').length)
+          return seen.every(n => n === expected)
+        }, { timeoutMs, intervalMs: Math.max(100, fleet.boxes.length * 10) })
+      } catch {
+        const min = seen.length > 0 ? Math.min(...seen) : 0
+        throw new NotConvergedError(`membership did not converge within ${timeoutMs / 1000} s: peers saw ${min}-${Math.max(0, ...seen)} of ${expected} alive`)
+      }
       return Date.now() - t0
     },
     runJob: async (prompt, options = {}) => {
