@@ -17,6 +17,8 @@ import { JobStore } from '../../src/node/jobs/store.ts'
 export class MemNet {
   private readonly handlers = new Map<string, Map<string, Set<(m: BusMessage) => void>>>()
   readonly down = new Set<string>()
+  /** drops a published message for everyone when it returns true (lossy network) */
+  lose: ((from: string, data: Uint8Array) => boolean) | undefined
   /** every message published, for assertions */
   readonly log: Array<{ from: string, topic: string, data: Uint8Array }> = []
 
@@ -26,6 +28,7 @@ export class MemNet {
       publish: async (topic, data) => {
         if (this.down.has(self)) return 0
         this.log.push({ from: self, topic, data })
+        if (this.lose?.(self, data) === true) return 0
         let n = 0
         for (const [peer, topics] of this.handlers) {
           if (peer === self || this.down.has(peer)) continue

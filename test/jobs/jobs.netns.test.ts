@@ -126,6 +126,7 @@ describe.skipIf(!support.ok)('jobs across network namespaces (playbook brain)', 
   it('keeps every report across a restart of every peer, one of them dead when the job ended', async () => {
     const delta = peers[3]
     await delta.kill('SIGKILL')
+    await lab.waitFor(async () => (await peers[1].peers()).find(p => p.peerId === delta.peerId)?.state === 'dead', { timeoutMs: 10_000 })
     const third = await run(peers[1], ['check DNS'])
     expect(third.code, third.stderr).toBe(0)
     expect(third.report.hosts.map(h => h.name).sort()).toEqual(['alpha', 'bravo', 'charlie'])

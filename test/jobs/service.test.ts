@@ -181,6 +181,23 @@ describe('jobs over an in-memory bus', () => {
     }
   })
 
+  it('recovers a lost result without running the task again', async () => {
+    cluster = new Cluster()
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    let lost = 0
+    cluster.net.lose = (from, data) => {
+      const d = decodeMessage(data)
+      if (from === b.id && d.ok && d.message.type === 'task.result' && lost === 0) { lost++; return true }
+      return false
+    }
+    // b's coordinator (if b leads) still sees its own result locally; make sure someone else leads
+    const report = await runJob(a, { prompt: 'audit' })
+    expect(lost).toBe(1)
+    expect(report.status).toBe('completed')
+    expect(report.tasks.every(t => t.state === 'done')).toBe(true)
+    for (const p of [a, b, c]) expect(p.runs).toHaveLength(1)
+  })
+
   it('gives up on a live member that never claims its task (no jobs service) and ends partial', async () => {
     cluster = new Cluster()
     const [a] = [await cluster.add('a'), await cluster.add('b')]

@@ -65,19 +65,28 @@ export function registerJobMethods (control: ControlServer, service: JobsService
     service.on('task:done', onTask)
     const ticker = setInterval(emitCounts, 500)
     let guard: NodeJS.Timeout | undefined
+    let asking: NodeJS.Timeout | undefined
     const onAbort = () => { finish(null) }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       jobId = await service.submit({ prompt: params.prompt, targets, deadlineS })
       const record = service.resolve(jobId)
       emit({ type: 'submitted', jobId, deadline: record.submitted!.deadline } satisfies JobRunEvent)
-      // if no report arrives well after the deadline (every peer gone?), answer with what we know
-      guard = setTimeout(() => { finish(null) }, Math.max(0, record.submitted!.deadline - Date.now()) + options.graceMs)
+      // past the deadline with no report: ask for it (it may have been lost on its way to us);
+      // well after the deadline (every peer gone?), answer with what we know
+      const untilDeadline = Math.max(0, record.submitted!.deadline - Date.now())
+      asking = setTimeout(() => {
+        void service.requestReport(jobId)
+        asking = setInterval(() => { void service.requestReport(jobId) }, 2000)
+      }, untilDeadline + 2000)
+      guard = setTimeout(() => { finish(null) }, untilDeadline + options.graceMs)
       const report = await ended
       return report ?? service.report(jobId)
     } finally {
       clearInterval(ticker)
       clearTimeout(guard)
+      clearTimeout(asking)
+      clearInterval(asking)
       signal.removeEventListener('abort', onAbort)
       service.off('job:done', onDone)
       service.off('election', onElection)

@@ -17,7 +17,7 @@ export interface CoordinatorComponents {
   selfName: string
   send: (message: OutgoingMessage) => Promise<void>
   jobBrain: JobBrain
-  /** live members, self included */
+  /** members that count as live (alive or suspect), self included */
   alive: () => Member[]
   member: (peerId: string) => Member | undefined
   now: () => number
@@ -179,11 +179,20 @@ export class Coordinator {
       case 'running': {
         const worker = task.worker
         const silent = task.lastProgressAt == null || now - task.lastProgressAt > this.options.progressTimeoutMs
-        if (worker != null && this.isAlive(worker) && !silent) return
+        const gone = worker == null || !this.isAlive(worker)
+        if (!gone && !silent) return
+        if (!gone) {
+          // alive but silent: a lost result or lost heartbeats. Offer again: the worker answers
+          // from its cache, claims it back if still running, or runs it if it lost it
+          if (since >= this.options.progressTimeoutMs) void this.offer(task, task.attempt + 1)
+          return
+        }
         if (task.host != null) {
-          if (worker == null || !this.isAlive(worker)) this.darkSeen.add(task.taskId)
+          this.darkSeen.add(task.taskId)
           void this.markState(task, 'unreachable', 'host went dark mid-task')
-        } else void this.offer(task, task.attempt + 1, worker != null ? [worker] : undefined)
+        } else {
+          void this.offer(task, task.attempt + 1, worker != null ? [worker] : undefined)
+        }
         return
       }
       case 'unreachable':

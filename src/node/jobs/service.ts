@@ -204,7 +204,7 @@ export class JobsService extends EventEmitter {
       selfName: this.c.selfName,
       send: async m => { await this.send(m) },
       jobBrain: this.c.jobBrain,
-      alive: () => this.c.membership.alive(),
+      alive: () => this.live(),
       member: id => this.c.membership.get(id),
       now: this.now,
       verify: this.c.verify,
@@ -263,8 +263,17 @@ export class JobsService extends EventEmitter {
     for (const id of removed) this.records.delete(id)
   }
 
+  /**
+   * Members that count for jobs: alive or merely suspect. A box slow to send presence
+   * under load is not gone; leases and heartbeats catch the silent ones, and a killed
+   * process is dead within about 2 s.
+   */
+  private live (): Member[] {
+    return this.c.membership.list().filter(m => m.state !== 'dead')
+  }
+
   private tick (): void {
-    const alive = this.c.membership.alive().map(m => m.peerId)
+    const alive = this.live().map(m => m.peerId)
     for (const due of this.elections.due(this.records, alive)) {
       if (due.takeover) this.c.log?.(`lease of ${due.jobId} lapsed; claiming epoch ${due.epoch}`)
       void this.send({ type: 'job.claim', jobId: due.jobId, epoch: due.epoch, coordinator: this.self, coordinatorName: this.c.selfName, leaseMs: this.config.leaseMs }).catch(() => {})
@@ -303,6 +312,11 @@ export class JobsService extends EventEmitter {
   report (idOrPrefix: string): JobReport {
     const record = this.resolve(idOrPrefix)
     return record.report ?? buildReport({ record, now: this.now(), nameOf: id => this.c.membership.get(id)?.name })
+  }
+
+  /** Asks the swarm for a job's report (a report that did not reach us, e.g. past the deadline). */
+  async requestReport (jobId: string): Promise<void> {
+    await this.send({ type: 'job.fetch', jobIds: [jobId] }).catch(() => {})
   }
 
   counts (jobId: string) {

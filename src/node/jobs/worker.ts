@@ -34,7 +34,7 @@ export interface WorkerOptions {
 
 type Slot =
   | { type: 'claimed', jobId: string, taskId: string, attempt: number, until: number }
-  | { type: 'running', jobId: string, taskId: string, attempt: number, abort: AbortController }
+  | { type: 'running', jobId: string, taskId: string, attempt: number, epoch: number, abort: AbortController }
 
 const key = (jobId: string, taskId: string) => `${jobId}/${taskId}`
 
@@ -92,12 +92,18 @@ export class Worker {
       if (slot?.type === 'claimed') { this.slots.delete(k); this.drainQueue() }
       return
     }
-    if (!this.running || slot?.type === 'running') return
+    if (!this.running) return
+    if (slot?.type === 'running') {
+      // granted again (new coordinator, or ours missed our heartbeats): keep running, beat under the new attempt
+      slot.attempt = Math.max(slot.attempt, grant.attempt)
+      slot.epoch = Math.max(slot.epoch, grant.epoch)
+      return
+    }
     const done = this.finished.get(k)
     if (done != null) { await this.c.send({ ...done, ts: undefined }); return }
     this.queued.delete(k)
     const abort = new AbortController()
-    this.slots.set(k, { type: 'running', jobId: grant.jobId, taskId: grant.taskId, attempt: grant.attempt, abort })
+    this.slots.set(k, { type: 'running', jobId: grant.jobId, taskId: grant.taskId, attempt: grant.attempt, epoch: grant.epoch, abort })
     this.c.onLoad?.(this.tasksRunning)
     // start after the grant itself has gone out, so nobody hears our progress before it
     setImmediate(() => { void this.run(grant, task, abort) })
@@ -108,8 +114,12 @@ export class Worker {
     let step = 0
     let toolCalls = 0
     let lastTool: string | undefined
+    const current = () => {
+      const s = this.slots.get(k)
+      return s?.type === 'running' ? { attempt: s.attempt, epoch: s.epoch } : { attempt: grant.attempt, epoch: grant.epoch }
+    }
     const beat = async () => {
-      await this.c.send({ type: 'task.progress', jobId: grant.jobId, epoch: grant.epoch, taskId: grant.taskId, attempt: grant.attempt, worker: this.c.self, step, toolCalls, lastTool }).catch(() => {})
+      await this.c.send({ type: 'task.progress', jobId: grant.jobId, ...current(), taskId: grant.taskId, worker: this.c.self, step, toolCalls, lastTool }).catch(() => {})
     }
     const timer = setInterval(() => { void beat() }, this.options.heartbeatMs)
     const deadline = setTimeout(() => abort.abort(new Error('job deadline reached')), Math.max(0, task.deadline - this.c.now()))
@@ -132,6 +142,7 @@ export class Worker {
       clearTimeout(deadline)
     }
     const slot = this.slots.get(k)
+    const { attempt, epoch } = current()
     this.slots.delete(k)
     this.c.onLoad?.(this.tasksRunning)
     if (!this.running || (slot?.type === 'running' && slot.abort.signal.aborted && slot.abort.signal.reason === STOPPED)) return
@@ -140,9 +151,9 @@ export class Worker {
       ts: 0,
       type: 'task.result',
       jobId: grant.jobId,
-      epoch: grant.epoch,
+      epoch,
       taskId: grant.taskId,
-      attempt: grant.attempt,
+      attempt,
       worker: this.c.self,
       workerName: this.c.selfName,
       outcome: boundOutcome(outcome)
