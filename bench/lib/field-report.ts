@@ -60,6 +60,8 @@ export function fieldTables (runs: FieldRun[]): string {
   out.push(mdTable(['stretch', 'ms'], [
     ['submit -> first offer (planning model turn taken out)', dist(r => r.overhead.submitToFirstOffer)],
     ['offer (slot free) -> task running', dist(r => r.overhead.offerToStart)],
+    ['  a worker\'s first tasks (cold process: first HTTP request, model lookup)', dist(r => r.overhead.offerToStartCold)],
+    ['  its later tasks', dist(r => r.overhead.offerToStartWarm)],
     ['result sent -> gathered by the coordinator', dist(r => r.overhead.resultToGathered)],
     ['  of which: submit -> plan request reaches the brain', one(r => r.overhead.parts.submitToPlanRequest)],
     ['    of which: submit -> coordinator claims the job', one(r => r.overhead.parts.submitToClaim)],

@@ -34,6 +34,9 @@ export interface Overhead {
   submitToFirstOffer: Distribution
   /** ready (offered, slot free) -> agent running */
   offerToStart: Distribution
+  /** the same for a worker's first tasks (granted before its first model request: a cold process) and the rest */
+  offerToStartCold: Distribution
+  offerToStartWarm: Distribution
   /** result sent by the worker -> accepted in the coordinator's log */
   resultToGathered: Distribution
   /** finer parts, to name the slowest */
@@ -108,6 +111,11 @@ export function computeOverhead (report: JobReport, log: StoredEntry[], brainLog
     }
   }
 
+  // a worker's first model request pays for cold code paths (HTTP client, model lookup)
+  const firstStart = new Map<string, number>()
+  for (const t of tasks) if (t.worker != null && t.start != null) firstStart.set(t.worker, Math.min(firstStart.get(t.worker) ?? Infinity, t.start))
+  const cold = (t: TaskTimeline) => t.worker != null && t.grant != null && t.grant <= (firstStart.get(t.worker) ?? -Infinity)
+
   const planTurn = planReq?.delayMs ?? 0
   const firstOfferAny = minOf(nums(tasks.map(t => t.firstOffer)))
   const lastGathered = maxOf(nums(tasks.map(t => t.resultGathered)))
@@ -126,6 +134,8 @@ export function computeOverhead (report: JobReport, log: StoredEntry[], brainLog
     tasks,
     submitToFirstOffer: distribution(nums(tasks.map(t => diff(t.firstOffer, submitted))).map(x => x - planTurn)),
     offerToStart: distribution(nums(tasks.map(t => diff(t.start, t.readyAt)))),
+    offerToStartCold: distribution(nums(tasks.filter(cold).map(t => diff(t.start, t.readyAt)))),
+    offerToStartWarm: distribution(nums(tasks.filter(t => !cold(t)).map(t => diff(t.start, t.readyAt)))),
     resultToGathered: distribution(nums(tasks.map(t => diff(t.resultGathered, t.resultSent)))),
     parts: {
       submitToClaim: firstClaim != null ? firstClaim - submitted : null,

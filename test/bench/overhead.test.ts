@@ -43,6 +43,9 @@ describe('bench overhead', () => {
     expect(t3.readyAt).toBe(T0 + 3300)
     expect(o.offerToStart.max).toBe(150) // t3: 3450 - 3300; t1: 100, t2: 110
     expect(o.parts.grantToStart.p50).toBe(50)
+    // t1 and t2 were granted before W's first model request; t3 came later
+    expect(o.offerToStartCold.n).toBe(2)
+    expect(o.offerToStartWarm.max).toBe(150)
   })
 
   it('measures result -> gathered and the lower bound on 2 slots', () => {
