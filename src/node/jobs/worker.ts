@@ -161,8 +161,10 @@ export class Worker {
     this.finished.set(k, result)
     if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!)
     this.c.log?.(`task ${grant.taskId} of ${grant.jobId} done in ${outcome.ms} ms`)
-    await this.c.send({ ...result, ts: undefined }).catch((err) => { this.c.log?.(`cannot send result: ${err?.message}`) })
+    const sent = this.c.send({ ...result, ts: undefined }).catch((err) => { this.c.log?.(`cannot send result: ${err?.message}`) })
+    // the slot is free now, not when the publish completes
     this.drainQueue()
+    await sent
   }
 
   private drainQueue (): void {
