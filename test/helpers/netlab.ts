@@ -101,14 +101,16 @@ export interface Lab {
   destroy: () => Promise<void>
 }
 
-const live = new Set<Lab>()
+/** What the exit hook needs to tear a lab down synchronously. */
+interface LabResources { children: Map<LabPeer, ChildProcess>, namespaces: string[], dir: string }
+const live = new Map<Lab, LabResources>()
 let hookInstalled = false
 
 function installExitHook (): void {
   if (hookInstalled) return
   hookInstalled = true
   // last resort: a test that crashed before afterAll must not leave namespaces behind
-  process.on('exit', () => { for (const lab of live) destroySync(lab) })
+  process.on('exit', () => { for (const resources of live.values()) destroySync(resources) })
 }
 
 async function ip (...args: string[]): Promise<void> {
@@ -262,8 +264,7 @@ export async function createLab (): Promise<Lab> {
     }
   }
   // remembered for the exit hook before anything can fail
-  ;(lab as any)._sync = { children, namespaces }
-  live.add(lab)
+  live.set(lab, { children, namespaces, dir })
   try {
     await ip('netns', 'add', bridgeNs)
     await ip('-n', bridgeNs, 'link', 'set', 'lo', 'up')
@@ -276,13 +277,12 @@ export async function createLab (): Promise<Lab> {
   return lab
 }
 
-function destroySync (lab: Lab): void {
-  const { children, namespaces } = (lab as any)._sync as { children: Map<LabPeer, ChildProcess>, namespaces: string[] }
+function destroySync ({ children, namespaces, dir }: LabResources): void {
   for (const child of children.values()) {
     if (child.exitCode == null && child.pid != null) { try { process.kill(child.pid, 'SIGKILL') } catch {} }
   }
   for (const ns of [...namespaces].reverse()) {
     try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {}
   }
-  try { rmSync(lab.dir, { recursive: true, force: true }) } catch {}
+  try { rmSync(dir, { recursive: true, force: true }) } catch {}
 }
