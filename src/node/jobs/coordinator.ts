@@ -163,13 +163,13 @@ export class Coordinator {
     switch (task.state) {
       case 'pending':
       case 'offered':
-        if (since < this.options.offerRetryMs) return
+        if (since < this.retryInterval(task, now)) return
         if (task.host != null && !this.isAlive(task.host)) {
           this.darkSeen.add(task.taskId)
           void this.markState(task, 'unreachable', 'host is not alive')
           return
         }
-        if (task.host != null && task.state === 'offered' && this.offeredFor(task, now) > this.options.progressTimeoutMs * 3) {
+        if (task.host != null && task.state === 'offered' && this.offeredFor(task, now) > this.options.progressTimeoutMs * 3 && !this.busy(task.host)) {
           // alive but silent (no jobs service, or busy for long): a late claim is still granted
           void this.markState(task, 'unreachable', 'host did not claim its task')
           return
@@ -204,6 +204,18 @@ export class Coordinator {
           void this.offer(task, task.attempt + 1)
         }
     }
+  }
+
+  /** A host running tasks (of this job, or any, by its presence) queues our offer for a free slot. */
+  private busy (host: string): boolean {
+    for (const t of this.record.tasks.values()) if (t.state === 'running' && t.worker === host) return true
+    return (this.c.member(host)?.presence.tasksRunning ?? 0) > 0
+  }
+
+  /** Offers nobody claims (hosts busy with other tasks) are repeated less and less often. */
+  private retryInterval (task: TaskRecord, now: number): number {
+    const waited = this.offeredFor(task, now)
+    return Math.min(this.options.offerRetryMs * 8, Math.max(this.options.offerRetryMs, waited / 2))
   }
 
   private offeredFor (task: TaskRecord, now: number): number {

@@ -86,6 +86,8 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
       raiseEpoch(record, message.epoch)
       const task = ensureTask(record, message.taskId, message.host, message.hostName, message.prompt)
       if (task.state === 'done' || message.attempt < task.attempt) return false
+      // the same offer again (nobody claimed it yet) adds nothing to the log
+      if (task.state === 'offered' && task.attempt === message.attempt) return false
       task.attempt = message.attempt
       task.state = 'offered'
       task.worker = null
