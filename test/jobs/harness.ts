@@ -56,18 +56,20 @@ export class MemNet {
   }
 }
 
-function presence (name: string): Presence {
-  return { v: 1, name, hostname: name, platform: 'linux', arch: 'x64', cpus: 2, totalMem: 1, freeMem: 1, load: [0.5, 0.5, 0.5], version: 't', tools: [], endpoints: [], tags: [], tasksRunning: 0, ts: 0, seq: 0 }
+function presence (name: string, tasksRunning: number): Presence {
+  return { v: 1, name, hostname: name, platform: 'linux', arch: 'x64', cpus: 2, totalMem: 1, freeMem: 1, load: [0.5, 0.5, 0.5], version: 't', tools: [], endpoints: [], tags: [], tasksRunning, ts: 0, seq: 0 }
 }
 
 /** One membership truth shared by all simulated peers (as if detection were instant). */
 export class World {
   readonly members = new Map<string, { name: string, alive: boolean }>()
+  /** what each member's presence says it is running */
+  readonly tasksRunning = new Map<string, () => number>()
   private readonly listeners = new Map<string, Map<MembershipEvent, Set<(m: Member) => void>>>()
 
   private member (peerId: string, viewer: string): Member {
     const m = this.members.get(peerId)!
-    return { peerId, name: m.name, state: m.alive ? 'alive' : 'dead', lastSeenMs: 0, addresses: [], presence: presence(m.name), self: peerId === viewer }
+    return { peerId, name: m.name, state: m.alive ? 'alive' : 'dead', lastSeenMs: 0, addresses: [], presence: presence(m.name, this.tasksRunning.get(peerId)?.() ?? 0), self: peerId === viewer }
   }
 
   set (peerId: string, name: string, alive: boolean): void {
@@ -119,12 +121,12 @@ export function scriptedTaskBrain (host: string, delayMs: () => number, runs: st
   }
 }
 
-/** One task per member, plus `extra` host-agnostic tasks. */
-export function scriptedJobBrain (extra = 0): JobBrain {
+/** `perHost` tasks per member, plus `extra` host-agnostic tasks. */
+export function scriptedJobBrain (extra = 0, perHost = 1): JobBrain {
   return {
     decompose: async (job, members) => ({
       tasks: [
-        ...members.map((m, i) => ({ taskId: `t${i + 1}`, host: m.peerId, prompt: `investigate ${m.name}` })),
+        ...members.flatMap((m, i) => Array.from({ length: perHost }, (_, k) => ({ taskId: perHost === 1 ? `t${i + 1}` : `t${i + 1}.${k + 1}`, host: m.peerId, prompt: `investigate ${m.name}` }))),
         ...Array.from({ length: extra }, (_, i) => ({ taskId: `x${i + 1}`, host: null, prompt: `extra ${i + 1}` }))
       ],
       brain: { kind: 'playbook', reason: 'configured' }
@@ -157,7 +159,7 @@ export class Cluster {
   private readonly dirs: string[] = []
   taskDelayMs = 100
 
-  constructor (private readonly config: JobsConfig = fastConfig(), private readonly extraTasks = 0) {}
+  constructor (private readonly config: JobsConfig = fastConfig(), private readonly extraTasks = 0, private readonly perHost = 1) {}
 
   async add (name: string, home?: string): Promise<SimPeer> {
     const id = `Qm${name}`
@@ -170,11 +172,12 @@ export class Cluster {
       membership: this.world.view(id),
       store: new JobStore(dir, { fsync: false }),
       taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs),
-      jobBrain: scriptedJobBrain(this.extraTasks),
+      jobBrain: scriptedJobBrain(this.extraTasks, this.perHost),
       tools: noTools,
       selfName: name
     }, this.config)
     await service.start()
+    this.world.tasksRunning.set(id, () => service.stats().tasksRunning)
     this.world.set(id, name, true)
     const peer = { id, name, home: dir, service, runs }
     this.peers.set(name, peer)

@@ -250,6 +250,18 @@ describe('jobs over an in-memory bus', () => {
     expect(report.status).toBe('completed')
   })
 
+  it('waits for a host that is busy with other tasks, however long its queue', async () => {
+    cluster = new Cluster(fastConfig({ maxConcurrentTasks: 1 }), 0, 4)
+    cluster.taskDelayMs = 800
+    const [a, b] = [await cluster.add('a'), await cluster.add('b')]
+    const long = runJob(a, { prompt: 'queue' }, 20_000)
+    await vi.waitFor(() => expect(b.service.stats().tasksRunning).toBe(1))
+    // b's only slot is taken by the first job for ~4 s, longer than the 2.4 s claim timeout
+    const other = await runJob(a, { prompt: 'also', targets: [b.id] }, 20_000)
+    expect(other.status).toBe('completed')
+    expect((await long).status).toBe('completed')
+  })
+
   it('never runs more than maxConcurrentTasks at once on a peer', async () => {
     cluster = new Cluster(fastConfig({ maxConcurrentTasks: 2 }), 6)
     cluster.taskDelayMs = 150
