@@ -125,6 +125,9 @@ describe.skipIf(!support.ok)('jobs under faults across network namespaces (scrip
       }
       const t0 = Date.now()
       await coordinator.kill('SIGKILL')
+      const survivor = peers.find(p => p !== coordinator)!
+      await lab.waitFor(async () => (await callControl<JobReport>(survivor.home, 'job.show', { jobId: live.jobId })).epoch > 1, { timeoutMs: 15_000, intervalMs: 25 })
+      console.log(`takeover: a survivor saw epoch 2 ${Date.now() - t0} ms after the SIGKILL`)
       // it comes back quickly: its own host task is offered to it again before the deadline
       await coordinator.start()
       const { code, report, stderr } = await run
