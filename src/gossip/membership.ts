@@ -35,6 +35,8 @@ interface Entry {
   state: MemberState
   deadReason?: 'left' | 'timeout'
   addresses: string[]
+  /** when it was declared dead */
+  deadSince?: number
   /** when our last connection to it closed, if no record came since */
   disconnectedAt?: number
 }
@@ -61,14 +63,18 @@ export class Membership implements MembershipView {
     if (from === this.self) return 'self'
     const now = this.now()
     const entry = this.entries.get(from)
-    // records arrive over several mesh paths; older ones are ignored, except from the dead (a restart may reset the clock)
-    if (entry != null && presence.seq <= entry.presence.seq && entry.state !== 'dead') return 'stale'
-    if (entry != null && presence.seq === entry.presence.seq && entry.state === 'dead') return 'stale'
+    // records arrive over several mesh paths, so older ones are ignored. A lower seq is taken
+    // only from a member dead for a while: a restart whose clock went back, not a late relay
+    // of a record sent before its leave
+    if (entry != null && presence.seq <= entry.presence.seq) {
+      const longDead = entry.state === 'dead' && now - (entry.deadSince ?? now) > this.init.deadAfterMs
+      if (!longDead || presence.seq === entry.presence.seq) return 'stale'
+    }
     const addresses = this.components.addressesOf?.(from) ?? []
     if (presence.leaving === true) {
       if (entry == null) return 'stale'
       const wasDead = entry.state === 'dead'
-      Object.assign(entry, { presence, lastSeen: now, state: 'dead', deadReason: 'left' })
+      Object.assign(entry, { presence, lastSeen: now, state: 'dead', deadReason: 'left', deadSince: wasDead ? entry.deadSince : now })
       if (!wasDead) this.emit('member:leave', entry)
       return wasDead ? 'stale' : 'leave'
     }
@@ -111,6 +117,7 @@ export class Membership implements MembershipView {
       const cutOff = entry.disconnectedAt != null && now - Math.max(entry.disconnectedAt, entry.lastSeen) > this.init.deadAfterDisconnectMs
       if (silent > this.init.deadAfterMs || cutOff) {
         entry.state = 'dead'
+        entry.deadSince = now
         entry.deadReason = 'timeout'
         this.emit('member:leave', entry)
       } else if (silent > this.init.suspectAfterMs && entry.state === 'alive') {

@@ -74,13 +74,17 @@ describe('Membership', () => {
   })
 
   it('drops a member that announces its leave at once, and takes it back when it returns', () => {
-    const { m, events } = setup()
+    const { m, events, advance } = setup()
     m.receive('a', presence({ seq: 10 }))
     expect(m.receive('a', presence({ seq: 11, leaving: true }))).toBe('leave')
     expect(m.get('a')?.state).toBe('dead')
     expect(m.get('a')?.deadReason).toBe('left')
     expect(m.unreachable()).toEqual([])
-    // a restart with a clock that went backwards still rejoins
+    // a record sent before the leave, relayed late by another peer, does not bring it back
+    expect(m.receive('a', presence({ seq: 9 }))).toBe('stale')
+    expect(m.get('a')?.state).toBe('dead')
+    // a restart with a clock that went backwards still rejoins, once the late relays are over
+    advance(4100)
     expect(m.receive('a', presence({ seq: 3 }))).toBe('join')
     expect(m.get('a')?.state).toBe('alive')
     expect(events).toEqual(['join:a', 'leave:a:left', 'join:a'])
