@@ -81,6 +81,8 @@ export const reportSchema = z.object({
   tasks: z.array(reportTaskSchema).max(1024),
   findings: z.array(reportFindingSchema).max(2000),
   summary: z.string().max(MAX_TEXT),
+  /** set when the report was cut to fit one gossip message (answers, details, task copies of findings) */
+  truncated: z.boolean().optional(),
   brains: z.object({ plan: brainInfoSchema.nullable(), summary: brainInfoSchema.nullable() }),
   stats: z.object({
     tasks: z.number().int(),

@@ -100,7 +100,7 @@ export class World {
 export const noTools: ToolRunner = { list: () => [], run: async () => ({ ok: true, data: null, text: '', exitCode: 0, ms: 0 }), jsonSchema: () => ({}) }
 
 /** A task brain that takes `delayMs` and reports one finding naming the host. */
-export function scriptedTaskBrain (host: string, delayMs: () => number, runs: string[]): TaskBrain {
+export function scriptedTaskBrain (host: string, delayMs: () => number, runs: string[], verbose: () => boolean = () => false): TaskBrain {
   return {
     runTask: async (task, { signal }) => {
       runs.push(`${host}:${task.prompt}`)
@@ -115,6 +115,11 @@ export function scriptedTaskBrain (host: string, delayMs: () => number, runs: st
         brain: { kind: 'playbook', reason: 'configured' },
         steps: 0,
         ms: 5
+      }
+      if (verbose()) {
+        // a chatty model: long answer, many long findings
+        outcome.answer = 'a'.repeat(16_000)
+        outcome.findings = Array.from({ length: 60 }, (_, i) => ({ ...outcome.findings[0], title: `finding ${i} on ${host}`, detail: 'd'.repeat(3000) }))
       }
       return outcome
     }
@@ -158,6 +163,7 @@ export class Cluster {
   readonly peers = new Map<string, SimPeer>()
   private readonly dirs: string[] = []
   taskDelayMs = 100
+  verbose = false
 
   constructor (private readonly config: JobsConfig = fastConfig(), private readonly extraTasks = 0, private readonly perHost = 1) {}
 
@@ -171,7 +177,7 @@ export class Cluster {
       bus: this.net.bus(id),
       membership: this.world.view(id),
       store: new JobStore(dir, { fsync: false }),
-      taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs),
+      taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs, () => this.verbose),
       jobBrain: scriptedJobBrain(this.extraTasks, this.perHost),
       tools: noTools,
       selfName: name

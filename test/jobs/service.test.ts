@@ -113,6 +113,19 @@ describe('jobs over an in-memory bus', () => {
     expect(report.status).toBe('completed')
   })
 
+  it('cuts a report that would not fit one message, and says so', async () => {
+    cluster = new Cluster()
+    cluster.verbose = true
+    const peers = []
+    for (let i = 0; i < 24; i++) peers.push(await cluster.add(`h${i}`))
+    const report = await runJob(peers[0], { prompt: 'tell me everything' }, 20_000)
+    expect(report.status).toBe('completed')
+    expect(report.truncated).toBe(true)
+    expect(report.tasks).toHaveLength(24)
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(1024 * 1024)
+    await vi.waitFor(() => expect(peers[23].service.report(report.jobId)).toEqual(report))
+  })
+
   it('never runs more than maxConcurrentTasks at once on a peer', async () => {
     cluster = new Cluster(fastConfig({ maxConcurrentTasks: 2 }), 6)
     cluster.taskDelayMs = 150

@@ -3,7 +3,8 @@
  * data goes first (largest first; findings keep the worker's verification verdicts),
  * then long texts are cut, then findings and tool calls beyond a count.
  */
-import { MAX_MESSAGE_BYTES } from '../../gossip/messages-codec.ts'
+import { MAX_MESSAGE_BYTES, MAX_REPORT_BYTES } from '../../gossip/messages-codec.ts'
+import type { JobReport } from '../../gossip/messages-report.ts'
 import { taskOutcomeSchema, type WireTaskOutcome } from '../../gossip/messages-outcome.ts'
 import type { TaskOutcome } from '../../think/types.ts'
 
@@ -48,4 +49,31 @@ export function boundOutcome (outcome: TaskOutcome, maxBytes = MAX_MESSAGE_BYTES
   if (parsed.success) return parsed.data
   // something the agent produced does not fit the schema: keep what is plain and safe
   return { answer: cut(o.answer, 2000), findings: [], toolCalls: [], brain: outcome.brain, steps: outcome.steps, ms: outcome.ms, error: `outcome did not fit the wire schema: ${parsed.error.issues[0]?.path.join('.')}` }
+}
+
+/**
+ * Keeps a job report under one job.result message. A big fleet with verbose agents can
+ * outgrow it; then answers and details are cut, the per-task copies of findings go (the
+ * ranked list keeps them), tool-call arguments go, and finally the least important
+ * findings, halving until it fits. The report says `truncated: true`.
+ */
+export function boundReport (report: JobReport, maxBytes = MAX_REPORT_BYTES - 16 * 1024): JobReport {
+  if (size(report) <= maxBytes) return report
+  const r: JobReport = structuredClone(report)
+  r.truncated = true
+  const steps: Array<() => void> = [
+    () => { for (const t of r.tasks) if (t.answer != null) t.answer = cut(t.answer, 1000) },
+    () => { for (const t of r.tasks) t.findings = [] },
+    () => { for (const f of r.findings) { f.detail = cut(f.detail, 500); f.checks = f.checks.filter(c => c.verified === false) } },
+    () => { for (const t of r.tasks) for (const c of t.toolCalls) { c.args = {}; if (c.digest != null) c.digest = cut(c.digest, 100) } },
+    () => { for (const t of r.tasks) t.answer = undefined }
+  ]
+  for (const step of steps) {
+    if (size(r) <= maxBytes) return r
+    step()
+  }
+  r.summary = cut(r.summary, 4000)
+  while (size(r) > maxBytes && r.findings.length > 0) r.findings = r.findings.slice(0, Math.floor(r.findings.length / 2))
+  while (size(r) > maxBytes && r.tasks.some(t => t.toolCalls.length > 0)) for (const t of r.tasks) t.toolCalls = t.toolCalls.slice(0, Math.floor(t.toolCalls.length / 2))
+  return r
 }

@@ -9,6 +9,7 @@ import type { MessageOf, OutgoingMessage } from '../../gossip/messages.ts'
 import type { Member } from '../../gossip/types.ts'
 import type { JobBrain, PlannedTask, Synthesis, TaskReportInput, ToolCallRecord, Finding, VerifiedFinding, TaskOutcome } from '../../think/types.ts'
 import { rankPeers } from '../../election/rendezvous.ts'
+import { boundReport } from './bound.ts'
 import { buildReport } from './report.ts'
 import { isTerminal, type JobRecord, type TaskRecord } from './state.ts'
 
@@ -301,14 +302,14 @@ export class Coordinator {
       }
     }
     if (this.stopped) return
-    const report = buildReport({
+    const report = boundReport(buildReport({
       record: this.record,
       now: this.c.now(),
       endedAt: this.c.now(),
       synthesis,
       nameOf: id => this.c.member(id)?.name,
       loadOf: id => this.c.member(id)?.presence.load[0]
-    })
+    }))
     await this.send({ type: 'job.result', jobId: this.jobId, epoch: this.epoch, report })
     this.stop()
   }
