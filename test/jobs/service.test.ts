@@ -116,7 +116,7 @@ describe('jobs over an in-memory bus', () => {
   it('cuts a report that would not fit one message, and says so', async () => {
     cluster = new Cluster()
     cluster.verbose = true
-    const peers = []
+    const peers: SimPeer[] = []
     for (let i = 0; i < 24; i++) peers.push(await cluster.add(`h${i}`))
     const report = await runJob(peers[0], { prompt: 'tell me everything' }, 20_000)
     expect(report.status).toBe('completed')
