@@ -11,6 +11,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024
 export const MAX_REPORT_BYTES = 1024 * 1024
 
 const LIMITS: Partial<Record<JobMessageType, number>> = {
+  // a plan lists every task's prompt; a fleet of hundreds needs room
+  'job.plan': MAX_REPORT_BYTES,
   'job.result': MAX_REPORT_BYTES,
   'job.report': MAX_REPORT_BYTES
 }

@@ -115,6 +115,9 @@ export class Coordinator {
     }
     if (this.stopped) return
     const names = new Map(members.map(m => [m.peerId, m.name]))
+    // one plan message holds every prompt: long ones are cut so it always fits
+    const room = Math.floor(512 * 1024 / Math.max(1, tasks.length))
+    if (tasks.some(t => t.prompt.length > room)) tasks = tasks.map(t => ({ ...t, prompt: t.prompt.length > room ? t.prompt.slice(0, Math.max(200, room - 20)) + ' [...cut]' : t.prompt }))
     await this.send({
       type: 'job.plan',
       jobId: this.jobId,
