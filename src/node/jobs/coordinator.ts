@@ -127,6 +127,8 @@ export class Coordinator {
       loads: members.map(m => ({ peerId: m.peerId, name: m.name, load: m.member?.presence.load[0] ?? 0 }))
     })
     this.phase = { type: 'fanning-out', allTerminalSince: null }
+    // no plan in the log (it could not be sent) or nothing to do: end now as failed, do not hang
+    if (this.record.plan == null || this.record.tasks.size === 0) { void this.finish('done'); return }
     this.tick()
   }
 
