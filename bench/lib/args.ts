@@ -19,6 +19,8 @@ export interface BenchArgs {
   verbose: boolean
   /** CPU-profile the peers (field) and print where their time went */
   profile: boolean
+  /** scale: slower presence, pings and member timeouts, to show the defaults are what collapse first */
+  relaxed: boolean
 }
 
 export class BenchUsageError extends Error {
@@ -38,7 +40,8 @@ export function parseBenchArgs (argv: string[], defaults: { out: string }): Benc
         peers: { type: 'string' },
         out: { type: 'string' },
         verbose: { type: 'boolean' },
-        profile: { type: 'boolean' }
+        profile: { type: 'boolean' },
+        relaxed: { type: 'boolean' }
       },
       strict: true
     }).values
@@ -59,6 +62,7 @@ export function parseBenchArgs (argv: string[], defaults: { out: string }): Benc
     peers,
     out: values.out ?? defaults.out,
     verbose: values.verbose === true,
-    profile: values.profile === true
+    profile: values.profile === true,
+    relaxed: values.relaxed === true
   }
 }

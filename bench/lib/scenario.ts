@@ -20,7 +20,7 @@ export async function main (name: string, run: (args: BenchArgs) => Promise<Scen
   try {
     args = parseBenchArgs(process.argv.slice(2), { out: RESULTS_DIR })
   } catch (err: any) {
-    process.stderr.write(`bench ${name}: ${err.message}\nflags: [--runs N] [--smoke] [--turn-ms MS] [--peers 10,20,40] [--out DIR] [--verbose] [--profile]\n`)
+    process.stderr.write(`bench ${name}: ${err.message}\nflags: [--runs N] [--smoke] [--turn-ms MS] [--peers 10,20,40] [--out DIR] [--verbose] [--profile] [--relaxed]\n`)
     process.exit(2)
   }
   const support = labSupport()

@@ -14,7 +14,7 @@ if (!support.ok) console.warn(`bench smoke tests skipped: ${support.reason}`)
 
 export function smokeArgs (): BenchArgs & { cleanup: () => void } {
   const out = mkdtempSync(join(tmpdir(), 'swarm-bench-smoke-'))
-  return { runs: 1, smoke: true, out, verbose: false, profile: false, cleanup: () => { rmSync(out, { recursive: true, force: true }) } }
+  return { runs: 1, smoke: true, out, verbose: false, profile: false, relaxed: false, cleanup: () => { rmSync(out, { recursive: true, force: true }) } }
 }
 
 export function readResult (path: string): any {
