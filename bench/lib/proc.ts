@@ -37,15 +37,19 @@ export interface IdleSample { rssMiB: number, cpuPercent: number, bytesPerSec: n
 
 /** Samples every peer over `ms` of idleness: RSS at the end, CPU share of one core, link bytes/s. */
 export async function sampleIdle (lab: Lab, peers: LabPeer[], ms: number): Promise<IdleSample[]> {
-  const cpu0 = peers.map(p => cpuMs(p.pid!))
+  // each counter gets its own clock: reading 40 veths through `ip netns exec` takes a while
   const bytes0 = await Promise.all(peers.map(async p => await linkBytes(lab, p)))
-  const t0 = Date.now()
+  const b0 = Date.now()
+  const cpu0 = peers.map(p => cpuMs(p.pid!))
+  const c0 = Date.now()
   await new Promise(r => setTimeout(r, ms))
-  const elapsed = Date.now() - t0
+  const cpu1 = peers.map(p => cpuMs(p.pid!))
+  const c1 = Date.now()
   const bytes1 = await Promise.all(peers.map(async p => await linkBytes(lab, p)))
+  const b1 = Date.now()
   return peers.map((p, i) => ({
     rssMiB: rssBytes(p.pid!) / 2 ** 20,
-    cpuPercent: 100 * (cpuMs(p.pid!) - cpu0[i]) / elapsed,
-    bytesPerSec: (bytes1[i] - bytes0[i]) * 1000 / elapsed
+    cpuPercent: 100 * (cpu1[i] - cpu0[i]) / (c1 - c0),
+    bytesPerSec: (bytes1[i] - bytes0[i]) * 1000 / (b1 - b0)
   }))
 }
