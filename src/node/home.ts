@@ -27,7 +27,7 @@ export interface InitHomeOptions {
   /** copy this swarm key (joining an existing swarm) instead of creating a new one */
   swarmKeyFile?: string
   name?: string
-  /** replace an existing identity */
+  /** replace an existing identity (an existing valid swarm key is kept) */
   force?: boolean
 }
 
@@ -56,13 +56,24 @@ export async function initHome (options: InitHomeOptions): Promise<InitHomeResul
     // validate before writing anything so a bad key leaves the home as it was
     swarmKey = readSwarmKeyFile(resolve(options.swarmKeyFile))
   }
-  const key = await generateKeyPair('Ed25519')
   const swarmKeyPath = join(home, SWARM_KEY_FILE)
+  // --force replaces the identity only: a new swarm key would silently cut this box off
+  // its fleet. A key already here is kept when valid; a corrupt one needs --force.
+  let keepSwarmKey = false
+  if (swarmKey == null && existsSync(swarmKeyPath)) {
+    try {
+      readSwarmKeyFile(swarmKeyPath)
+      keepSwarmKey = true
+    } catch (err) {
+      if (options.force !== true) throw new HomeError(`${swarmKeyPath} is not a valid swarm key; copy the fleet's key with --swarm-key FILE, or use --force to start a new swarm`, 'ERR_BAD_SWARM_KEY', { cause: err })
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
   let createdSwarmKey = false
   writeSecret(identityPath, privateKeyToProtobuf(key))
   if (swarmKey != null) {
     if (resolve(options.swarmKeyFile!) !== swarmKeyPath) writeSecret(swarmKeyPath, swarmKey)
-  } else if (!existsSync(swarmKeyPath) || options.force === true) {
+  } else if (!keepSwarmKey) {
     const bytes = new Uint8Array(95)
     generateKey(bytes)
     writeSecret(swarmKeyPath, bytes)

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,9 +65,25 @@ describe('swarm init', () => {
     expectOneLineError(await swarm(['init', '--home', home]), 'identity.key')
     expect(readFileSync(join(home, 'identity.key'))).toEqual(identity)
 
+    const swarmKey = readFileSync(join(home, 'swarm.key'))
     const forced = await swarm(['init', '--home', home, '--force'])
     expect(forced.code).toBe(0)
     expect(readFileSync(join(home, 'identity.key'))).not.toEqual(identity)
+    // a new identity must not cost the box its swarm: the key stays, so it still joins
+    expect(readFileSync(join(home, 'swarm.key'))).toEqual(swarmKey)
+    expect(forced.stdout).not.toMatch(/new swarm/)
+  })
+
+  it('init --force replaces a corrupt swarm key and says it is a new swarm; without --force it refuses', async () => {
+    const home = join(root, 'corrupt-key')
+    mkdirSync(home)
+    writeFileSync(join(home, 'swarm.key'), 'garbage')
+    expectOneLineError(await swarm(['init', '--home', home]), 'swarm.key')
+    expect(existsSync(join(home, 'identity.key'))).toBe(false)
+    const forced = await swarm(['init', '--home', home, '--force'])
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.stdout).toMatch(/new swarm/)
+    expect(readFileSync(join(home, 'swarm.key'), 'utf8')).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\//)
   })
 
   it('joins an existing swarm by copying its key, and rejects a file that is not a swarm key', async () => {

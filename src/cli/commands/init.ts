@@ -21,8 +21,10 @@ export const command: Command = {
     io.stdout(`initialized ${home}\n  peer id    ${result.peerId}\n`)
     if (result.createdSwarmKey) {
       io.stdout(`  swarm key  ${keyPath} (new swarm; copy this file to every other box and run \`swarm init --swarm-key FILE\` there)\n`)
+    } else if (values['swarm-key'] != null) {
+      io.stdout(`  swarm key  ${keyPath} (copied from ${values['swarm-key']})\n`)
     } else {
-      io.stdout(`  swarm key  ${keyPath}\n`)
+      io.stdout(`  swarm key  ${keyPath} (kept: this box stays in its swarm)\n`)
     }
     io.stdout(`start the peer with: swarm start --home ${home}\n`)
     return 0
