@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bus, BusMessage, Member, MembershipEvent, MembershipView, Presence } from '../../src/gossip/types.ts'
+import { decodeMessage } from '../../src/gossip/messages-codec.ts'
+import type { JobMessage } from '../../src/gossip/messages.ts'
+import type { JobReport } from '../../src/gossip/messages-report.ts'
 import type { JobBrain, TaskBrain, TaskOutcome } from '../../src/think/types.ts'
 import type { ToolRunner } from '../../src/tools/types.ts'
 import { jobsConfigSchema, type JobsConfig } from '../../src/node/jobs/config.ts'
@@ -202,4 +205,19 @@ export class Cluster {
     for (const p of this.peers.values()) await p.service.stop()
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true })
   }
+}
+
+/** Submits a job on `from` and resolves with the report `from` receives. */
+export async function runJob (from: SimPeer, input: { prompt: string, targets?: string[] }, timeout = 15_000): Promise<JobReport> {
+  const jobId = await from.service.submit(input)
+  return await new Promise<JobReport>((resolve, reject) => {
+    const t = setTimeout(() => { reject(new Error(`job ${jobId} did not end`)) }, timeout)
+    const check = (report: JobReport) => { if (report?.jobId === jobId) { clearTimeout(t); from.service.off('job:done', check); resolve(report) } }
+    from.service.on('job:done', check)
+  })
+}
+
+/** Every message of one type published on the in-memory bus so far. */
+export function sent (c: Cluster, type: string): JobMessage[] {
+  return c.net.log.map(e => decodeMessage(e.data)).filter(d => d.ok).map(d => (d as { message: JobMessage }).message).filter(m => m.type === type)
 }

@@ -1,24 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { decodeMessage, encodeMessage } from '../../src/gossip/messages-codec.ts'
-import { JOBS_TOPIC, type JobMessage } from '../../src/gossip/messages.ts'
+import { encodeMessage } from '../../src/gossip/messages-codec.ts'
+import { JOBS_TOPIC } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
-import { Cluster, fastConfig, type SimPeer } from './harness.ts'
+import { Cluster, fastConfig, runJob, sent, type SimPeer } from './harness.ts'
 
 let cluster: Cluster
 afterEach(async () => { await cluster?.close() })
-
-async function runJob (from: SimPeer, input: { prompt: string, targets?: string[] }, timeout = 15_000): Promise<JobReport> {
-  const jobId = await from.service.submit(input)
-  return await new Promise<JobReport>((resolve, reject) => {
-    const t = setTimeout(() => { reject(new Error(`job ${jobId} did not end`)) }, timeout)
-    const check = (report: JobReport) => { if (report?.jobId === jobId) { clearTimeout(t); from.service.off('job:done', check); resolve(report) } }
-    from.service.on('job:done', check)
-  })
-}
-
-function sent (c: Cluster, type: string): JobMessage[] {
-  return c.net.log.map(e => decodeMessage(e.data)).filter(d => d.ok).map(d => (d as { message: JobMessage }).message).filter(m => m.type === type)
-}
 
 describe('jobs over an in-memory bus', () => {
   it('runs one task per host and every peer ends with the same report', async () => {
