@@ -22,7 +22,8 @@ export interface ElectionTiming {
 
 export type ElectionState =
   | { type: 'unclaimed', epoch: number, since: number }
-  | { type: 'held', epoch: number, coordinator: string, renewedAt: number, deadSince?: number }
+  /** `restored`: read back from the log after a restart, not heard from the holder */
+  | { type: 'held', epoch: number, coordinator: string, renewedAt: number, deadSince?: number, restored?: boolean }
   | { type: 'leading', epoch: number, renewedAt: number }
 
 export type ClaimVerdict =
@@ -88,7 +89,18 @@ export class JobElection {
     this.notBefore = now + graceMs
     this.state = coordinator == null
       ? { type: 'unclaimed', epoch, since: now + graceMs }
-      : { type: 'held', epoch, coordinator, renewedAt: now + graceMs }
+      : { type: 'held', epoch, coordinator, renewedAt: now + graceMs, restored: true }
+  }
+
+  /**
+   * The coordinator whose lease we heard renewed within leaseMs and who is still alive:
+   * while it holds the job, only it may end it. Null when nobody holds a live lease.
+   */
+  liveHolder (now: number, alive: string[]): string | null {
+    const s = this.state
+    if (s.type === 'leading') return this.self
+    if (s.type !== 'held' || s.restored === true) return null
+    return now - s.renewedAt < this.timing.leaseMs && alive.includes(s.coordinator) ? s.coordinator : null
   }
 
   /**

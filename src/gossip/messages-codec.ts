@@ -25,6 +25,8 @@ export type DropReason =
   | 'too-large' | 'bad-json' | 'bad-version' | 'bad-schema'
   | 'stale-epoch' | 'not-coordinator' | 'not-sender' | 'not-host' | 'not-granted'
   | 'unknown-job' | 'unknown-task' | 'not-allowed' | 'rate-limited'
+  /** a relayed report whose submission differs from the one in the job log */
+  | 'log-mismatch'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -85,4 +85,18 @@ describe('job election', () => {
     expect(e.tick(1999, alive).type).toBe('none')
     expect(e.tick(2000, alive)).toEqual({ type: 'claim', epoch: 2, takeover: true })
   })
+
+  it('names a live lease holder only for a lease it heard renewed, from a live peer', () => {
+    const e = make(order[1])
+    e.observeClaim(1, order[0], 0)
+    expect(e.liveHolder(2999, peers)).toBe(order[0])
+    expect(e.liveHolder(3000, peers)).toBeNull()
+    expect(e.liveHolder(100, peers.filter(p => p !== order[0]))).toBeNull()
+    // a lease read back from the log after a restart was not heard: catch-up may end the job
+    const restored = make(order[1])
+    restored.restore(1, order[0], 0, 2000)
+    expect(restored.liveHolder(100, peers)).toBeNull()
+    restored.observeClaim(1, order[0], 200)
+    expect(restored.liveHolder(300, peers)).toBe(order[0])
+  })
 })

@@ -2,11 +2,17 @@
  * Who may send what. Runs on every decoded job message before it touches any state:
  * a claim only from the peer it names, coordinator messages only from the coordinator
  * of a current epoch, a host-bound task claim only from its host, progress and results
- * only from a worker the log shows was granted that task attempt. Anything else is
- * dropped with a reason the service counts.
+ * only from a worker the log shows was granted that task attempt, a job.result only from
+ * the coordinator its report names, and a relayed job.report only when it is final,
+ * agrees with the submission in the log, and no live coordinator holds the job. Anything
+ * else is dropped with a reason the service counts.
+ *
+ * Not closed: a relayed report of a job this peer never heard of, or one at an epoch
+ * above any it heard, cannot be checked (the relayer, not the coordinator, signed it);
+ * an enrolled member can do as much by claiming a higher epoch.
  */
 import type { DropReason } from '../../gossip/messages-codec.ts'
-import type { JobMessage } from '../../gossip/messages.ts'
+import type { JobMessage, MessageOf } from '../../gossip/messages.ts'
 import type { JobRecord } from './state.ts'
 
 export type Verdict =
@@ -19,6 +25,8 @@ export type Verdict =
 export interface AuthorizeOptions {
   /** peerIds allowed to submit jobs; empty = any member */
   submitters: string[]
+  /** the coordinator holding a live lease on a job, as this peer hears it */
+  liveHolder?: (jobId: string) => string | null
 }
 
 const ACCEPT: Verdict = { type: 'accept' }
@@ -66,17 +74,28 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       if (message.type === 'task.result' && (task.state === 'done' || task.state === 'error')) return IGNORE
       return ACCEPT
     }
-    case 'job.result':
-      // a peer that never heard of the job (joined late, was restarting) still takes the report
-      if (record == null) return ACCEPT
+    case 'job.result': {
+      // only the coordinator publishes its own result; a peer that never heard of the job
+      // (joined late, was restarting) still takes it
+      if (message.report.coordinator?.peerId !== from) return drop('not-sender')
+      const bad = badReport(message)
+      if (bad != null) return bad
       // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
-      if (record.report != null) return message.epoch > record.report.epoch && message.report.epoch === message.epoch ? ACCEPT : IGNORE
+      if (record?.report != null) return message.epoch > record.report.epoch ? ACCEPT : IGNORE
+      if (record == null) return ACCEPT
       return fromCoordinator(record, message.epoch, from)
-    case 'job.report':
-      if (record?.report != null) return message.epoch > record.report.epoch && message.report.epoch === message.epoch ? ACCEPT : IGNORE
+    }
+    case 'job.report': {
+      const bad = badReport(message)
+      if (bad != null) return bad
+      if (record?.submitted != null && !sameSubmission(record.submitted, message.submitted)) return drop('log-mismatch')
+      if (record?.report != null) return message.epoch > record.report.epoch ? ACCEPT : IGNORE
       if (record != null && message.epoch < record.epoch) return drop('stale-epoch')
-      if (message.submitted.jobId !== message.jobId || message.report.jobId !== message.jobId) return drop('bad-schema')
+      // a coordinator we hear renewing its lease ends the job itself: nobody may do it for it
+      const holder = options.liveHolder?.(message.jobId) ?? null
+      if (holder != null && holder !== from) return drop('not-coordinator')
       return ACCEPT
+    }
   }
 }
 
@@ -88,4 +107,17 @@ function fromCoordinator (record: JobRecord, epoch: number, from: string): Verdi
   if (epoch < record.epoch) return drop('stale-epoch')
   if (epoch === record.epoch && record.coordinator !== from) return drop('not-coordinator')
   return ACCEPT
+}
+
+/** A report must be final and of the message's job and epoch. */
+function badReport (message: MessageOf<'job.result'> | MessageOf<'job.report'>): Verdict | null {
+  const r = message.report
+  if (r.jobId !== message.jobId || r.epoch !== message.epoch || r.status === 'running' || r.endedAt == null) return drop('bad-schema')
+  if (message.type === 'job.report' && message.submitted.jobId !== message.jobId) return drop('bad-schema')
+  return null
+}
+
+/** A relayed submission must be the one in our log (a report of another job is forged). */
+function sameSubmission (a: MessageOf<'job.submitted'>, b: MessageOf<'job.submitted'>): boolean {
+  return a.submitter === b.submitter && a.submittedAt === b.submittedAt && a.prompt === b.prompt && a.deadline === b.deadline
 }

@@ -35,6 +35,11 @@ export class JobElections {
     return e?.leading === true ? { epoch: e.epoch } : null
   }
 
+  /** The coordinator holding a live lease on jobId, as this peer heard it (see JobElection.liveHolder). */
+  liveHolder (jobId: string, alive: string[]): string | null {
+    return this.elections.get(jobId)?.liveHolder(this.now(), alive) ?? null
+  }
+
   delete (jobId: string): void {
     this.elections.delete(jobId)
   }

@@ -159,7 +159,7 @@ export class JobsService extends EventEmitter {
       record = newRecord(message.jobId, this.now())
       this.records.set(message.jobId, record)
     }
-    const verdict = authorize(record, message, from, { submitters: this.config.submitters })
+    const verdict = authorize(record, message, from, { submitters: this.config.submitters, liveHolder: this.liveHolder })
     if (verdict.type === 'drop') { this.drop(verdict.reason, from, `${message.type} ${message.jobId}`); return }
     if (verdict.type === 'ignore') { this.counters.ignored++; return }
     if (message.type === 'job.submitted' && message.prompt.length > MAX_PROMPT) { this.drop('bad-schema', from, 'prompt'); return }
@@ -172,6 +172,8 @@ export class JobsService extends EventEmitter {
     }
     this.sideEffects(record, message)
   }
+
+  private readonly liveHolder = (jobId: string): string | null => this.elections.liveHolder(jobId, this.live().map(m => m.peerId))
 
   private createRecord (jobId: string): JobRecord {
     const record = newRecord(jobId, this.now())
