@@ -44,6 +44,8 @@ export class Dialer {
   private readonly attempts = new Map<string, { rounds: number, skip: number }>()
   private readonly fallbacks = new Map<string, NodeJS.Timeout>()
   private readonly bootstrapPeers = new Map<string, string>()
+  /** bootstrap addresses whose failure was reported and not yet their recovery */
+  private readonly bootstrapWarned = new Set<string>()
   readonly stats = { dials: 0, dialFailures: 0, duplicatesClosed: 0, watchdogRedials: 0, connectionsClosed: 0 }
 
   constructor (private readonly components: DialerComponents, private readonly init: DialerInit) {
@@ -108,7 +110,7 @@ export class Dialer {
   }
 
   /** Dials a peer id (addresses from the peer store) or a multiaddr; never throws. */
-  private async dial (target: string, addr?: Multiaddr): Promise<Connection | undefined> {
+  private async dial (target: string, addr?: Multiaddr, onError?: (err: unknown) => void): Promise<Connection | undefined> {
     const key = addr?.toString() ?? target
     if (this.inFlight.has(key)) return undefined
     this.inFlight.add(key)
@@ -124,6 +126,7 @@ export class Dialer {
       a.skip = 2 ** a.rounds - 1
       this.attempts.set(key, a)
       this.components.log.debug(`dial ${key} failed`, err)
+      onError?.(err)
       return undefined
     } finally {
       this.inFlight.delete(key)
@@ -154,8 +157,15 @@ export class Dialer {
       if (known === this.self) continue
       if (known != null && this.connected(known)) continue
       if (!this.due(text)) continue
-      void this.dial(text, multiaddr(text)).then(conn => {
-        if (conn != null) this.bootstrapPeers.set(text, conn.remotePeer.toString())
+      // a wrong bootstrap address or swarm key must not fail silently: say so once, and once when it answers
+      void this.dial(text, multiaddr(text), (err) => {
+        if (this.bootstrapWarned.has(text)) return
+        this.bootstrapWarned.add(text)
+        this.components.log.warn(`bootstrap ${text} unreachable (${describeDialError(err)}); retrying with backoff`)
+      }).then(conn => {
+        if (conn == null) return
+        this.bootstrapPeers.set(text, conn.remotePeer.toString())
+        if (this.bootstrapWarned.delete(text)) this.components.log.warn(`bootstrap ${text} reached`)
       })
     }
   }
@@ -204,4 +214,14 @@ export class Dialer {
 function bootstrapPeerId (text: string): string | undefined {
   const m = /\/p2p\/([^/]+)/.exec(text)
   return m?.[1]
+}
+
+/** One short reason for a failed dial, with a hint when the address answered but the handshake failed. */
+function describeDialError (err: unknown): string {
+  const e = err as { name?: string, code?: string, message?: string, errors?: Array<{ message?: string }> }
+  const inner = e?.errors?.[0]?.message
+  const text = inner ?? e?.message ?? String(err)
+  // pnet drops a handshake with another swarm key: the dial fails on encryption or times out
+  const hint = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text) ? '' : '; a different swarm key or a wrong address?'
+  return `${e?.name ?? 'Error'}: ${text.split('\n')[0].slice(0, 200)}${hint}`
 }

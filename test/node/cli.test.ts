@@ -163,6 +163,38 @@ describe('swarm start / peers', () => {
     expectOneLineError(await swarm(['start', '--home', home, '--no-mdns']), 'identity.key')
   })
 
+  it('warns once on stderr when a bootstrap address is unreachable or holds another swarm key', async () => {
+    const x = join(root, 'boot-x')
+    const y = join(root, 'boot-y')
+    expect((await swarm(['init', '--home', x])).code).toBe(0)
+    expect((await swarm(['init', '--home', y])).code).toBe(0) // a new swarm key: not x's swarm
+    const closed: Server = createServer()
+    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+    const closedPort = (closed.address() as { port: number }).port
+    await new Promise<void>(resolve => closed.close(() => { resolve() }))
+
+    const px = startPeer(x)
+    await vi.waitFor(() => { expect(px.output()).toMatch(/listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//) }, { timeout: 20_000, interval: 50 })
+    const xAddr = /listening on (\S+)/.exec(px.output())![1]
+    const py = spawn(NODE, [SWARM_BIN, 'start', '--home', y, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--bootstrap', `/ip4/127.0.0.1/tcp/${closedPort}`, '--bootstrap', xAddr])
+    started.push(py)
+    let stderr = ''
+    py.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    try {
+      await vi.waitFor(() => {
+        expect(stderr).toContain(`bootstrap /ip4/127.0.0.1/tcp/${closedPort} unreachable`)
+        expect(stderr).toMatch(new RegExp(`bootstrap ${xAddr} unreachable.*swarm key`))
+      }, { timeout: 20_000, interval: 100 })
+      // one line per address, not one per retry
+      expect(stderr.split('\n').filter(l => l.includes('unreachable'))).toHaveLength(2)
+    } finally {
+      py.kill('SIGTERM')
+      px.child.kill('SIGTERM')
+      await Promise.all([exited(py), exited(px.child)])
+    }
+  })
+
   it('reports a port in use in one line', async () => {
     const holder: Server = createServer()
     await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
