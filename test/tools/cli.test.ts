@@ -71,6 +71,9 @@ describe.skipIf(process.platform !== 'linux')('swarm tool NAME', () => {
     const r = await swarm(['tool', 'service_status', '--args', '{"name":"$(touch /tmp/x); id"}'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('ERR_TOOL_ARGS')
+    // one line, naming the tool once
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr.match(/service_status/g)).toHaveLength(1)
     const j = await swarm(['tool', 'service_status', '--args', '{"name":"x","extra":true}', '--json'])
     expect(j.code).toBe(2)
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, code: 'ERR_TOOL_ARGS' })

@@ -54,7 +54,9 @@ export const command: Command = {
       return exitCode
     }
     if (!result.ok) {
-      io.stderr(`swarm tool ${name}: ${result.error ?? 'failed'} [${result.code ?? 'ERR_TOOL'}]\n`)
+      // the runner's message already starts with the tool name; say it once
+      const error = (result.error ?? 'failed').replace(new RegExp(`^${name}: `), '')
+      io.stderr(`swarm tool ${name}: ${error} [${result.code ?? 'ERR_TOOL'}]\n`)
       if (values.raw === true && result.text.length > 0) io.stdout(result.text.endsWith('\n') ? result.text : `${result.text}\n`)
       return exitCode
     }
