@@ -122,16 +122,22 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
 
   // what a peer says it listens on (identify) is more useful to people than an ephemeral inbound port
   const listenAddrs = new Map<string, string[]>()
+  const isLoopback = (a: string) => /^\/ip4\/127\.|^\/ip6\/::1\//.test(a)
   const onIdentify = (evt: CustomEvent<{ peerId: { toString: () => string }, listenAddrs: Array<{ toString: () => string }> }>) => {
-    const addrs = evt.detail.listenAddrs.map(a => a.toString()).filter(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
-    if (addrs.length > 0) listenAddrs.set(evt.detail.peerId.toString(), addrs.slice(0, 8))
+    const id = evt.detail.peerId.toString()
+    // with /p2p/<id>, like our own addresses, so a row can be pasted into --bootstrap
+    const addrs = evt.detail.listenAddrs.map(a => a.toString()).map(a => a.includes('/p2p/') ? a : `${a}/p2p/${id}`)
+    if (addrs.length > 0) listenAddrs.set(id, addrs.slice(0, 16))
   }
   node.addEventListener('peer:identify', onIdentify as any)
   const addressesOf = (id: string): string[] => {
     if (id === peerId) return node.getMultiaddrs().map(a => a.toString())
     const connected = node.getConnections().filter(c => c.remotePeer.toString() === id && c.status === 'open').map(c => c.remoteAddr.toString())
     if (connected.length === 0) return []
-    return listenAddrs.get(id) ?? connected
+    // loopback listen addresses mean something only to a peer reached over loopback
+    const viaLoopback = connected.every(isLoopback)
+    const listen = (listenAddrs.get(id) ?? []).filter(a => viaLoopback || !isLoopback(a))
+    return listen.length > 0 ? listen.slice(0, 8) : connected
   }
   let announcer: PresenceAnnouncer | undefined
   const membership = new Membership({ self: peerId, selfPresence: () => announcer!.current(), addressesOf }, config.membership)

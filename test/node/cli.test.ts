@@ -195,6 +195,34 @@ describe('swarm start / peers', () => {
     }
   })
 
+  it('peers shows a member at the address it listens on, not the port it dialled from', async () => {
+    const x = join(root, 'pair-x')
+    const y = join(root, 'pair-y')
+    expect((await swarm(['init', '--home', x, '--name', 'px'])).code).toBe(0)
+    expect((await swarm(['init', '--home', y, '--name', 'py', '--swarm-key', join(x, 'swarm.key')])).code).toBe(0)
+    const px = startPeer(x)
+    try {
+      await vi.waitFor(() => { expect(px.output()).toMatch(/listening on \S+/) }, { timeout: 20_000, interval: 50 })
+      const xAddr = /listening on (\S+)/.exec(px.output())![1]
+      const py = startPeer(y, ['--bootstrap', xAddr])
+      try {
+        await vi.waitFor(() => { expect(py.output()).toMatch(/listening on \S+/) }, { timeout: 20_000, interval: 50 })
+        const yAddr = /listening on (\S+)/.exec(py.output())![1]
+        await vi.waitFor(async () => {
+          const r = await swarm(['peers', '--home', x, '--json'])
+          const rows = JSON.parse(r.stdout) as Array<{ name: string, addresses: string[] }>
+          expect(rows.find(m => m.name === 'py')?.addresses).toEqual([yAddr])
+        }, { timeout: 20_000, interval: 200 })
+      } finally {
+        py.child.kill('SIGTERM')
+        await exited(py.child)
+      }
+    } finally {
+      px.child.kill('SIGTERM')
+      await exited(px.child)
+    }
+  })
+
   it('reports a port in use in one line', async () => {
     const holder: Server = createServer()
     await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
