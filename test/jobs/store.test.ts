@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Cluster, runJob } from './harness.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
 import type { JobMessage } from '../../src/gossip/messages.ts'
 
@@ -51,5 +52,24 @@ describe('job store', () => {
     expect((await store.list()).map(j => j.jobId)).toEqual(['j0', 'j3', 'j4', 'j5'])
     const old = await store.prune({ maxJobs: 100, maxAgeMs: 5500 }, new Set(), now)
     expect(old).toEqual(['j0', 'j3', 'j4'])
+  })
+
+  it('skips stored lines that parse but are not job messages (corrupt disk, older version), and the peer still starts', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'swarm-store-'))
+    const cluster = new Cluster()
+    try {
+      const a = await cluster.add('a')
+      const report = await runJob(a, { prompt: 'audit' })
+      await a.service.stop()
+      const file = join(a.home, 'jobs', `${report.jobId}.jsonl`)
+      appendFileSync(file, JSON.stringify({ at: 9, from: 'QmA', msg: { type: 'job.plan', jobId: report.jobId, epoch: 1 } }) + '\n')
+      appendFileSync(file, JSON.stringify({ at: 9, from: 'QmA', msg: { v: 1, ts: 1, type: 'job.claim', jobId: report.jobId, epoch: 'x' } }) + '\n')
+      const read = await new JobStore(a.home).read(report.jobId)
+      expect(read?.skipped).toBe(2)
+      const again = await cluster.add('a', a.home)
+      expect(again.service.report(report.jobId)).toEqual(report)
+    } finally {
+      await cluster.close()
+    }
   })
 })

@@ -3,10 +3,13 @@
  * Each record is one line written with a single write and fsync'd, so a crash can at
  * worst leave a partial last line; the reader skips lines that do not parse and the
  * writer starts a fresh line after a partial one, so a torn record never breaks reading.
+ * Lines are checked against the wire schema when read back: a line that parses but is
+ * not a job message (bit rot, an older version) is skipped like a torn one, since the
+ * replay trusts what it reads.
  */
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { JobMessage } from '../../gossip/messages.ts'
+import { jobMessageSchema, type JobMessage } from '../../gossip/messages.ts'
 import { JobStoreError } from './errors.ts'
 
 export interface StoredEntry {
@@ -52,8 +55,22 @@ export class JobStore {
   async append (jobId: string, entry: StoredEntry): Promise<void> {
     const path = this.file(jobId)
     const line = JSON.stringify(entry) + '\n'
+    await this.chain(jobId, async () => { await this.write(path, line) })
+  }
+
+  /** Removes one job's history, after its pending appends. */
+  async remove (jobId: string): Promise<void> {
+    const path = this.file(jobId)
+    await this.chain(jobId, async () => {
+      await rm(path, { force: true })
+      this.checked.delete(path)
+    })
+  }
+
+  /** Runs fn after every earlier operation on this job's file; flush() waits for it. */
+  private async chain (jobId: string, fn: () => Promise<void>): Promise<void> {
     const prev = this.chains.get(jobId) ?? Promise.resolve()
-    const next = prev.then(async () => { await this.write(path, line) })
+    const next = prev.then(fn)
     const settled = next.catch(() => {})
     this.chains.set(jobId, settled)
     void settled.then(() => { if (this.chains.get(jobId) === settled) this.chains.delete(jobId) })
@@ -63,6 +80,7 @@ export class JobStore {
   private async write (path: string, line: string): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const fh = await open(path, 'a+')
+    let created = false
     try {
       if (!this.checked.has(path)) {
         // a crash may have left a partial last line: end it so our record starts clean
@@ -72,12 +90,24 @@ export class JobStore {
           await fh.read(last, 0, 1, size - 1)
           if (last[0] !== 0x0a) line = '\n' + line
         }
+        created = size === 0
         this.checked.add(path)
       }
       await fh.write(line)
       if (this.options.fsync !== false) await fh.datasync()
     } finally {
       await fh.close()
+    }
+    // a new file's name lives in the directory: sync it too, or a crash can lose the whole file
+    if (created && this.options.fsync !== false) await this.syncDir()
+  }
+
+  private async syncDir (): Promise<void> {
+    const dh = await open(this.dir, 'r')
+    try {
+      await dh.sync()
+    } finally {
+      await dh.close()
     }
   }
 
@@ -103,8 +133,10 @@ export class JobStore {
       if (raw.trim() === '') continue
       try {
         const entry = JSON.parse(raw) as StoredEntry
-        if (entry?.msg?.type == null || typeof entry.from !== 'string') throw new Error('not an entry')
-        entries.push(entry)
+        if (typeof entry?.at !== 'number' || typeof entry.from !== 'string') throw new Error('not an entry')
+        const msg = jobMessageSchema.safeParse(entry.msg)
+        if (!msg.success) throw new Error('not a job message')
+        entries.push({ at: entry.at, from: entry.from, msg: msg.data })
       } catch {
         skipped++
       }
@@ -142,6 +174,7 @@ export class JobStore {
       const tooOld = now - mtimeMs > retention.maxAgeMs
       if (excess > 0 || tooOld) {
         await rm(this.file(jobId), { force: true })
+        this.checked.delete(this.file(jobId))
         removed.push(jobId)
         excess--
       }
