@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeMessage } from '../../src/gossip/messages-codec.ts'
 import { JOBS_TOPIC, type JobSubmitted } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
-import { Cluster, runJob, sent } from './harness.ts'
+import { Cluster, fastConfig, runJob, sent } from './harness.ts'
 
 let cluster: Cluster
 afterEach(async () => { await cluster?.close() })
@@ -53,5 +55,24 @@ describe('who may end a job: job.result and relayed job.report', () => {
       expect(() => p.service.report('jrunning')).toThrow(expect.objectContaining({ name: 'JobNotFoundError' }))
       expect(p.service.report(real.jobId)).toEqual(real)
     }
+  })
+})
+
+describe('records of jobs this peer only heard offers of', () => {
+  it('keeps none for dropped offers and forgets an orphan once its job must be over', async () => {
+    cluster = new Cluster(fastConfig({ maxDeadlineS: 1 }))
+    const [a] = [await cluster.add('a'), await cluster.add('b')]
+    const offer = (jobId: string, epoch: number) => forge({ type: 'task.offer', jobId, epoch, taskId: 't1', host: null, prompt: 'x', attempt: 1 })
+    // epoch 0 has no coordinator: dropped, and no trace of the job may stay behind
+    for (let i = 0; i < 20; i++) cluster.net.inject('QmRogue', JOBS_TOPIC, offer(`jx${i}`, 0))
+    await vi.waitFor(() => expect(a.service.stats().drops['not-coordinator']).toBe(20))
+    expect(a.service.stats().jobs).toBe(0)
+    // a real-looking offer of a job we missed the start of is kept (a late joiner's task)...
+    cluster.net.inject('QmRogue', JOBS_TOPIC, offer('jorphan', 1))
+    await vi.waitFor(() => expect(a.service.stats().jobs).toBe(1))
+    // ...but with no submission and no report after the longest deadline, it is dropped
+    await vi.waitFor(() => expect(a.service.stats().jobs).toBe(0), { timeout: 5000 })
+    await a.service.stop()
+    expect(existsSync(join(a.home, 'jobs', 'jorphan.jsonl'))).toBe(false)
   })
 })

@@ -153,18 +153,20 @@ export class JobsService extends EventEmitter {
     if (message.type === 'job.fetch') { this.catchUp.onFetch(message, from); return }
     // any report for a job suppresses our own pending relay of it, accepted or not
     if (message.type === 'job.report' || message.type === 'job.result') this.catchUp.seen(message.jobId)
-    let record = this.records.get(message.jobId)
-    // a peer that joined mid-job learns the job from the coordinator's offers
-    if (record == null && (message.type === 'task.offer' || message.type === 'job.plan')) {
-      record = newRecord(message.jobId, this.now())
-      this.records.set(message.jobId, record)
-    }
+    const known = this.records.get(message.jobId)
+    // a peer that joined mid-job learns the job from the coordinator's offers; the record
+    // is kept only once a message of it is accepted, so dropped ones leave no trace
+    const record = known ?? (message.type === 'task.offer' || message.type === 'job.plan' ? newRecord(message.jobId, this.now()) : undefined)
     const verdict = authorize(record, message, from, { submitters: this.config.submitters, liveHolder: this.liveHolder })
     if (verdict.type === 'drop') { this.drop(verdict.reason, from, `${message.type} ${message.jobId}`); return }
     if (verdict.type === 'ignore') { this.counters.ignored++; return }
-    if (message.type === 'job.submitted' && message.prompt.length > MAX_PROMPT) { this.drop('bad-schema', from, 'prompt'); return }
-    record ??= this.createRecord(message.jobId)
-    if (!this.elect(record, message, from)) return
+    const target = record ?? newRecord(message.jobId, this.now())
+    if (!this.elect(target, message, from)) { if (known == null) this.elections.delete(target.jobId); return }
+    if (known == null) this.records.set(target.jobId, target)
+    this.handleAccepted(target, message, from)
+  }
+
+  private handleAccepted (record: JobRecord, message: PerJobMessage, from: string): void {
     this.counters.accepted++
     const changed = applyMessage(record, message, this.now())
     if (changed && STORED.has(message.type)) {
@@ -174,12 +176,6 @@ export class JobsService extends EventEmitter {
   }
 
   private readonly liveHolder = (jobId: string): string | null => this.elections.liveHolder(jobId, this.live().map(m => m.peerId))
-
-  private createRecord (jobId: string): JobRecord {
-    const record = newRecord(jobId, this.now())
-    this.records.set(jobId, record)
-    return record
-  }
 
   /** Election bookkeeping; false when the message must go no further. */
   private elect (record: JobRecord, message: PerJobMessage, from: string): boolean {
@@ -259,6 +255,25 @@ export class JobsService extends EventEmitter {
     this.emit('job:update', record.jobId)
   }
 
+  /**
+   * A job known only from offers (we missed its submission) whose report never reached us
+   * and that has been quiet for longer than any deadline is over: catch-up cannot ask for
+   * it (it has no submission to list), so forget it rather than keep it forever.
+   */
+  private forgetOrphans (): void {
+    const quietFor = this.config.maxDeadlineS * 1000
+    const now = this.now()
+    for (const r of this.records.values()) {
+      if (r.submitted != null || r.report != null || now - r.updatedAt <= quietFor) continue
+      this.c.log?.(`forgetting ${r.jobId}: only offers were heard, and nothing for ${Math.round(quietFor / 1000)} s`)
+      this.records.delete(r.jobId)
+      this.elections.delete(r.jobId)
+      this.stopCoordinating(r.jobId)
+      this.worker.jobEnded(r.jobId)
+      this.c.store.remove(r.jobId).catch((err) => { this.c.log?.(`cannot remove ${r.jobId} from history: ${err?.message}`) })
+    }
+  }
+
   private async prune (): Promise<void> {
     const keep = new Set([...this.records.values()].filter(r => r.report == null).map(r => r.jobId))
     const removed = await this.c.store.prune({ maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }, keep, this.now()).catch(() => [])
@@ -275,6 +290,7 @@ export class JobsService extends EventEmitter {
   }
 
   private tick (): void {
+    this.forgetOrphans()
     const alive = this.live().map(m => m.peerId)
     for (const due of this.elections.due(this.records, alive)) {
       if (due.takeover) this.c.log?.(`lease of ${due.jobId} lapsed; claiming epoch ${due.epoch}`)
