@@ -24,15 +24,33 @@ async function help (io: CommandIO): Promise<number> {
     const cmd = await loadCommand(name)
     if (cmd != null) lines.push(`  ${name.padEnd(8)} ${cmd.summary}`)
   }
-  lines.push('', 'Run `swarm <command> --help` for its flags. Add --debug to any command for stack traces.')
+  lines.push('', 'Run `swarm <command> --help` (or `swarm help <command>`) for its flags. Every command takes --home DIR;', 'add --debug to any command for stack traces.')
   io.stdout(lines.join('\n') + '\n')
   return 0
 }
 
+/**
+ * `swarm --home DIR peers` and `swarm --debug run ...` are common habits: the flags every
+ * command takes may come before the command name; they are moved after it.
+ */
+function hoistCommonFlags (argv: string[]): string[] {
+  const moved: string[] = []
+  let i = 0
+  while (i < argv.length) {
+    const a = argv[i]
+    if (a === '--debug' || a.startsWith('--home=')) { moved.push(a); i++ } else if (a === '--home' && i + 1 < argv.length) { moved.push(a, argv[i + 1]); i += 2 } else break
+  }
+  if (moved.length === 0 || i >= argv.length) return argv
+  return [argv[i], ...moved, ...argv.slice(i + 1)]
+}
+
 /** Runs one CLI invocation and returns the exit code; never throws. */
-export async function main (argv: string[], io: CommandIO = processIO): Promise<number> {
+export async function main (argvIn: string[], io: CommandIO = processIO): Promise<number> {
+  const argv = hoistCommonFlags(argvIn)
   const [name, ...rest] = argv
   const debug = argv.includes('--debug')
+  // `swarm help start` is `swarm start --help`
+  if (name === 'help' && rest.length > 0 && !rest[0].startsWith('-')) return await main([rest[0], '--help'], io)
   if (name == null || name === 'help' || name === '--help' || name === '-h') return await help(io)
   if (name === '--version' || name === 'version') {
     io.stdout(`${(await import('../version.ts')).VERSION}\n`)

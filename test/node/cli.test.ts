@@ -237,3 +237,30 @@ describe('swarm start / peers', () => {
     }
   })
 })
+
+describe('swarm help and common flags', () => {
+  it('help NAME is NAME --help; an unknown NAME is a usage error', async () => {
+    const viaHelp = await swarm(['help', 'start'])
+    const viaFlag = await swarm(['start', '--help'])
+    expect(viaHelp.code).toBe(0)
+    expect(viaHelp.stdout).toBe(viaFlag.stdout)
+    expect(viaHelp.stdout).toMatch(/^usage: swarm start /)
+    expectOneLineError(await swarm(['help', 'nosuch']), 'nosuch')
+    expect((await swarm(['help', 'nosuch'])).code).toBe(2)
+  })
+
+  it('takes --home and --debug before the command name', async () => {
+    const home = join(root, 'never-started')
+    expectOneLineError(await swarm(['--home', home, 'peers']), `swarm start --home ${home}`)
+    expectOneLineError(await swarm([`--home=${home}`, 'peers', '--json']), `swarm start --home ${home}`)
+    const debug = await swarm(['--debug', '--home', home, 'peers'])
+    expect(debug.code).toBe(1)
+    expect(debug.stderr).toMatch(/\n\s+at /)
+  })
+
+  it('start refuses an empty --name instead of silently using the hostname', async () => {
+    const r = await swarm(['start', '--home', join(root, 'a'), '--no-mdns', '--name', ' '])
+    expectOneLineError(r, '--name')
+    expect(r.code).toBe(2)
+  })
+})

@@ -26,6 +26,8 @@ export const command: Command = {
       model: { type: 'string' },
       verbose: { type: 'boolean' }
     })
+    // an empty --name would silently mean the hostname; say so, as init does
+    if (values.name != null && (values.name.trim() === '' || values.name.length > 64)) throw new UsageError('--name must be 1-64 characters')
     // a bad --brain fails here, before the peer starts
     if (values.brain != null && values.brain !== 'playbook' && values.brain !== 'auto') {
       try { normaliseBaseUrl(values.brain) } catch (err: any) { throw new UsageError(`--brain: ${err.message}`) }
