@@ -7,6 +7,8 @@ export interface Command {
   summary: string
   /** the usage line(s), without the leading "swarm " */
   usage: string
+  /** what each flag does, one `  --flag   meaning` line each, shown by `--help` */
+  flags?: string
   /** runs the command; resolves to the process exit code */
   run: (argv: string[], io: CommandIO) => Promise<number>
 }

@@ -63,7 +63,7 @@ export async function main (argvIn: string[], io: CommandIO = processIO): Promis
       return 2
     }
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(`usage: swarm ${cmd.usage}\n\n${cmd.summary}\n`)
+      io.stdout(`usage: swarm ${cmd.usage}\n\n${cmd.summary}\n${cmd.flags != null ? `\n${cmd.flags.replace(/\n?$/, '\n')}` : ''}`)
       return 0
     }
     return await cmd.run(rest, io)

@@ -249,6 +249,18 @@ describe('swarm help and common flags', () => {
     expect((await swarm(['help', 'nosuch'])).code).toBe(2)
   })
 
+  it('--help explains every flag its usage line names', async () => {
+    const names = ['init', 'start', 'peers', 'tools', 'tool', 'ask']
+    const runs = await Promise.all(names.map(async name => await swarm([name, '--help'])))
+    for (const [i, name] of names.entries()) {
+      const r = runs[i]
+      expect(r.code).toBe(0)
+      const [usage, ...rest] = r.stdout.split('\n\n')
+      const explained = rest.join('\n\n')
+      for (const flag of usage.match(/--[a-z-]+/g) ?? []) expect(explained, `${name} ${flag}`).toMatch(new RegExp(`^\\s+${flag}\\b`, 'm'))
+    }
+  })
+
   it('takes --home and --debug before the command name', async () => {
     const home = join(root, 'never-started')
     expectOneLineError(await swarm(['--home', home, 'peers']), `swarm start --home ${home}`)

@@ -18,6 +18,13 @@ const MAX_PROMPT_CHARS = 4000
 export const command: Command = {
   summary: 'investigate this machine with the agent (no peer needed); prints answer and findings',
   usage: 'ask "<prompt>" [--brain playbook|URL] [--model M] [--json] [--max-steps N] [--home DIR]',
+  flags: `  --brain playbook|URL  the built-in playbook, or an OpenAI-compatible endpoint (default: config,
+                        then $OPENAI_BASE_URL; the playbook when none is set or none answers)
+  --model M             the model at the endpoint (default: config think.model, $SWARM_MODEL)
+  --max-steps N         at most N agent steps (1-50)
+  --json                answer, findings and tool calls as one JSON object on stdout
+  --home DIR            read settings from this home's config.toml
+Tool calls are shown on stderr as they run; the answer goes to stdout.`,
   async run (argv, io) {
     const { values, positionals } = parseFlags(argv, {
       brain: { type: 'string' },

@@ -7,6 +7,10 @@ import { initHome, resolveHome, SWARM_KEY_FILE } from '../../node/home.ts'
 export const command: Command = {
   summary: 'create this peer\'s home: identity key, swarm key, config file',
   usage: 'init [--home DIR] [--swarm-key FILE] [--name NAME] [--force]',
+  flags: `  --home DIR        the peer's home (default $SWARM_HOME, else ~/.swarm)
+  --swarm-key FILE  join an existing swarm: copy its swarm.key (default: create a new swarm)
+  --name NAME       this peer's name in \`swarm peers\` (default: the hostname)
+  --force           replace an existing identity; a valid swarm key is kept`,
   async run (argv, io) {
     const { values } = parseFlags(argv, {
       home: { type: 'string' },

@@ -8,6 +8,8 @@ import type { PeerRow } from '../../node/peer.ts'
 export const command: Command = {
   summary: 'list the swarm\'s members as the local peer sees them',
   usage: 'peers [--home DIR] [--json]',
+  flags: `  --home DIR   the home of the running peer to ask (default $SWARM_HOME, else ~/.swarm)
+  --json       one JSON array of members on stdout`,
   async run (argv, io) {
     const { values } = parseFlags(argv, { home: { type: 'string' }, json: { type: 'boolean' } })
     const home = resolveHome(values.home, io.env)

@@ -12,6 +12,19 @@ export const command: Command = {
   summary: 'run this box\'s peer in the foreground until SIGINT/SIGTERM',
   usage: 'start [--home DIR] [--name NAME] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n' +
     '            [--tag TAG]... [--offer-brain URL [--offer-model MODEL]] [--brain playbook|URL] [--model M] [--verbose]',
+  flags: `  --home DIR                the peer's home (default $SWARM_HOME, else ~/.swarm)
+  --name NAME               shown in \`swarm peers\` (default: config peer.name, else the hostname)
+  --listen MULTIADDR        where to listen, repeatable (default /ip4/0.0.0.0/tcp/0: a new port each start;
+                            fix one, e.g. /ip4/0.0.0.0/tcp/4001, on a box others --bootstrap to)
+  --bootstrap MULTIADDR     a peer to dial and redial, repeatable: /ip4/10.0.0.5/tcp/4001/p2p/<peerId>
+  --no-mdns                 do not find peers by mDNS on the LAN (use --bootstrap)
+  --tag TAG                 a free-form label gossiped in presence, repeatable
+  --offer-brain URL         serve this box's OpenAI-compatible endpoint to the fleet
+  --offer-model MODEL       the model to use at --offer-brain
+  --brain playbook|URL      how this peer thinks: the built-in playbook, or an endpoint
+  --model M                 the model at --brain (default: config think.model, $SWARM_MODEL)
+  --verbose                 log at info level on stderr (or SWARM_LOG=info|debug)
+Joins, leaves and state changes are printed on stdout; warnings go to stderr.`,
   async run (argv, io) {
     const { values } = parseFlags(argv, {
       home: { type: 'string' },

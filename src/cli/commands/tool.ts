@@ -14,6 +14,12 @@ export function loadToolsConfig (homeFlag: string | undefined, io: CommandIO): T
 export const command: Command = {
   summary: 'run one diagnostic tool on this machine and print its result (no peer needed)',
   usage: 'tool NAME [--args JSON] [--json] [--raw] [--timeout MS] [--home DIR]',
+  flags: `  --args JSON   the tool's arguments as a JSON object, e.g. --args '{"name":"ssh"}' (see \`swarm tools\`)
+  --json        the whole result (ok, data, text, code, error) as one JSON object on stdout
+  --raw         also print the command's raw output
+  --timeout MS  give up after MS milliseconds (100-300000)
+  --home DIR    read [tools] settings from this home's config.toml
+Exit 0 ok, 1 the tool failed, 2 bad arguments or an unknown tool.`,
   async run (argv, io) {
     const { values, positionals } = parseFlags(argv, {
       args: { type: 'string' },

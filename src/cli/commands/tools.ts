@@ -7,6 +7,8 @@ import { loadToolsConfig } from './tool.ts'
 export const command: Command = {
   summary: 'list the diagnostic tools this machine can run (no peer needed)',
   usage: 'tools [--json] [--home DIR]',
+  flags: `  --home DIR   read [tools] settings from this home's config.toml
+  --json       one JSON array with each tool's description and argument schema`,
   async run (argv, io) {
     const { values } = parseFlags(argv, { json: { type: 'boolean' }, home: { type: 'string' } })
     const runner = localToolRunner(loadToolsConfig(values.home, io))
