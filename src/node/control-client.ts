@@ -1,6 +1,5 @@
 import { createConnection } from 'node:net'
-import { join } from 'node:path'
-import { CONTROL_SOCKET } from './home.ts'
+import { controlSocketPath } from './home.ts'
 import { ControlCallError, NoPeerRunningError } from './errors.ts'
 import { lineSplitter } from './control-protocol.ts'
 
@@ -17,7 +16,7 @@ let nextId = 1
  * nothing listens there, ControlCallError with the server's code when the method fails.
  */
 export async function callControl<T = any> (home: string, method: string, params: unknown = {}, options: CallControlOptions = {}): Promise<T> {
-  const path = join(home, CONTROL_SOCKET)
+  const path = controlSocketPath(home)
   const id = nextId++
   options.signal?.throwIfAborted()
   return await new Promise<T>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net'
 import { chmodSync, existsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONTROL_SOCKET } from './home.ts'
+import { CONTROL_SOCKET, controlSocketPath } from './home.ts'
 import { AlreadyRunningError, NodeError } from './errors.ts'
 import { lineSplitter, type ControlRequest } from './control-protocol.ts'
 import type { Logger } from './logger.ts'
@@ -44,6 +44,7 @@ export class ControlServer {
 
   async start (): Promise<void> {
     if (this.state.status === 'running') return
+    controlSocketPath(this.components.home)
     if (existsSync(this.path)) {
       // a socket that answers means another peer owns this home; a dead one is left over from a crash
       if (await answers(this.path)) throw new AlreadyRunningError(this.components.home)
@@ -55,7 +56,13 @@ export class ControlServer {
       server.once('error', reject)
       server.listen(this.path, () => { server.off('error', reject); resolve() })
     })
-    chmodSync(this.path, 0o600)
+    try {
+      chmodSync(this.path, 0o600)
+    } catch (err) {
+      // never keep serving a socket we could not restrict to the owner
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+      throw err
+    }
     this.state = { status: 'running', server, sockets }
   }
 

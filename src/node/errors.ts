@@ -20,7 +20,7 @@ export class ConfigError extends NodeError {
 
 /** The home directory is missing pieces, unwritable, or holds unreadable keys. */
 export class HomeError extends NodeError {
-  constructor (message: string, code: 'ERR_HOME_UNWRITABLE' | 'ERR_NO_IDENTITY' | 'ERR_BAD_IDENTITY' | 'ERR_NO_SWARM_KEY' | 'ERR_BAD_SWARM_KEY' | 'ERR_IDENTITY_EXISTS', options: { cause?: unknown } = {}) {
+  constructor (message: string, code: 'ERR_HOME_UNWRITABLE' | 'ERR_NO_IDENTITY' | 'ERR_BAD_IDENTITY' | 'ERR_NO_SWARM_KEY' | 'ERR_BAD_SWARM_KEY' | 'ERR_IDENTITY_EXISTS' | 'ERR_HOME_PATH_TOO_LONG', options: { cause?: unknown } = {}) {
     super(message, { code, ...options })
   }
 }

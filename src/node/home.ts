@@ -16,6 +16,22 @@ export const SWARM_KEY_FILE = 'swarm.key'
 export const CONFIG_FILE = 'config.toml'
 export const CONTROL_SOCKET = 'control.sock'
 
+/** A Unix socket path is at most this many bytes (sun_path less its NUL): 107 on Linux, 103 on macOS. */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107
+
+/**
+ * The home's control socket. A longer path would be silently cut short by the kernel
+ * interface, so the peer would listen somewhere else and the CLI would never find it.
+ */
+export function controlSocketPath (home: string): string {
+  const path = join(home, CONTROL_SOCKET)
+  const bytes = Buffer.byteLength(path)
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new HomeError(`home path too long for its control socket ${path} (${bytes} > ${MAX_SOCKET_PATH_BYTES} bytes); use a shorter --home or SWARM_HOME`, 'ERR_HOME_PATH_TOO_LONG')
+  }
+  return path
+}
+
 /** --home, else $SWARM_HOME, else ~/.swarm */
 export function resolveHome (flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const dir = flag ?? env.SWARM_HOME ?? join(homedir(), '.swarm')
@@ -41,6 +57,8 @@ export interface InitHomeResult {
 /** Creates (or with force, recreates) a home. Refuses to replace an identity without force. */
 export async function initHome (options: InitHomeOptions): Promise<InitHomeResult> {
   const { home } = options
+  // refuse now rather than let `swarm start` fail on it later
+  controlSocketPath(home)
   try {
     mkdirSync(home, { recursive: true, mode: 0o700 })
     accessSync(home, fsc.W_OK)

@@ -223,6 +223,20 @@ describe('swarm start / peers', () => {
     }
   })
 
+  it('refuses a home whose control socket path is too long, in one line, instead of hanging', async () => {
+    const long = join(root, 'h'.repeat(100))
+    expectOneLineError(await swarm(['init', '--home', long]), 'too long')
+    expect(existsSync(long)).toBe(false)
+    // a home made by hand (copied keys) gets the same answer from start, which exits
+    mkdirSync(long)
+    const short = join(root, 'short')
+    expect((await swarm(['init', '--home', short])).code).toBe(0)
+    for (const f of ['identity.key', 'swarm.key']) writeFileSync(join(long, f), readFileSync(join(short, f)))
+    const r = await swarm(['start', '--home', long, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    expectOneLineError(r, 'too long')
+    expectOneLineError(await swarm(['peers', '--home', long]), 'too long')
+  })
+
   it('reports a port in use in one line', async () => {
     const holder: Server = createServer()
     await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
