@@ -5,7 +5,7 @@
  *
  * Rule: the live member ranked first by rendezvous hash claims with epoch 1; the holder
  * renews by gossip every renewMs; when a lease is not renewed for leaseMs, or its holder
- * is seen dead, the remaining live members claim epoch+1 one after another, staggered
+ * is seen dead and silent for two renewals, the remaining live members claim epoch+1 one after another, staggered
  * by rank, so the next-ranked one that knows the job takes over. Higher epoch wins; on
  * equal epochs the better-ranked peer wins.
  */
@@ -124,7 +124,10 @@ export class JobElection {
       lapsedAt = s.since
     } else {
       exclude = s.coordinator === this.self ? null : s.coordinator
-      if (!alive.includes(s.coordinator)) {
+      // a holder we hear renewing is alive whatever our membership view says: two peers
+      // that each think the other dead would otherwise out-claim each other forever
+      const silent = s.restored === true || now - s.renewedAt >= 2 * this.timing.renewMs
+      if (!alive.includes(s.coordinator) && silent) {
         s.deadSince ??= now
         lapsedAt = Math.min(s.deadSince, s.renewedAt + this.timing.leaseMs)
       } else {

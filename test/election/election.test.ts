@@ -47,10 +47,26 @@ describe('job election', () => {
     expect(third.tick(6000, peers)).toEqual({ type: 'claim', epoch: 2, takeover: true })
   })
 
-  it('a coordinator seen dead is replaced without waiting for its lease', () => {
+  it('a coordinator seen dead is replaced without waiting for its lease, once two renewals are missed', () => {
     const second = make(order[1])
     second.observeClaim(1, order[0], 0)
-    expect(second.tick(100, peers.filter(p => p !== order[0]))).toEqual({ type: 'claim', epoch: 2, takeover: true })
+    const alive = peers.filter(p => p !== order[0])
+    expect(second.tick(1999, alive)).toEqual({ type: 'none' })
+    expect(second.tick(2000, alive)).toEqual({ type: 'claim', epoch: 2, takeover: true })
+  })
+
+  it('two peers that each see the other dead but hear its claims do not out-claim each other', () => {
+    const [x, y] = [make(order[0]), make(order[1])]
+    const views = new Map([[x, [order[0], order[2]]], [y, [order[1], order[2]]]])
+    for (let now = 0; now < 20_000; now += 250) {
+      for (const [e, alive] of views) {
+        const action = e.tick(now, alive)
+        if (action.type === 'none') continue
+        for (const other of views.keys()) other.observeClaim(action.epoch, e.self, now)
+      }
+    }
+    expect(x.epoch).toBeLessThanOrEqual(2)
+    expect(x.coordinator).toBe(y.coordinator)
   })
 
   it('higher epoch wins, stale epochs are refused, equal epochs go to the better-ranked', () => {
