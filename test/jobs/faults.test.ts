@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { decodeMessage } from '../../src/gossip/messages-codec.ts'
+import { decodeMessage, encodeMessage } from '../../src/gossip/messages-codec.ts'
+import { JOBS_TOPIC } from '../../src/gossip/messages.ts'
+import { outranks, rankPeers } from '../../src/election/rendezvous.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
 import { Cluster, fastConfig, runJob, type SimPeer } from './harness.ts'
 
@@ -154,5 +156,37 @@ describe('jobs over an in-memory bus: faults, takeovers, history', () => {
     const other = await runJob(a, { prompt: 'also', targets: [b.id] }, 20_000)
     expect(other.status).toBe('completed')
     expect((await long).status).toBe('completed')
+  })
+})
+
+describe('two coordinators at epoch 1', () => {
+  it('settles a membership disagreement on one coordinator, one plan, and no task run twice', async () => {
+    cluster = new Cluster()
+    cluster.taskDelayMs = 300
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    // a and b cannot see each other; pick a job for which both rank above c, so both lead
+    let jobId = ''
+    for (let i = 0; jobId === ''; i++) if (rankPeers(`jsplit${i}`, [a.id, b.id, c.id])[2] === c.id) jobId = `jsplit${i}`
+    cluster.world.hidden.set(a.id, new Set([b.id]))
+    cluster.world.hidden.set(b.id, new Set([a.id]))
+    const done = [a, b, c].map(p => new Promise<JobReport>(resolve => p.service.on('job:done', resolve)))
+    const now = Date.now()
+    cluster.net.inject('QmSubmitter', JOBS_TOPIC, encodeMessage({ type: 'job.submitted', jobId, epoch: 0, prompt: 'audit', targets: null, submitter: 'QmSubmitter', submitterName: 's', submittedAt: now, deadline: now + 20_000 }))
+    const winner = outranks(jobId, a.id, b.id) ? a : b
+    // while it runs, every peer's log holds the winner's plan (a takeover resumes from it)
+    const plan = (p: SimPeer) => { const r = p.service.report(jobId); return { status: r.status, coordinator: r.coordinator?.peerId, tasks: r.tasks.map(t => [t.taskId, t.hostPeerId]) } }
+    await vi.waitFor(() => {
+      expect(plan(winner)).toMatchObject({ status: 'running', coordinator: winner.id })
+      expect(plan(winner).tasks).toHaveLength(2)
+      for (const p of [a, b, c]) expect(plan(p)).toEqual(plan(winner))
+    })
+    const reports = await Promise.all(done)
+    expect(reports[0].coordinator?.peerId).toBe(winner.id)
+    for (const r of reports) expect(r).toEqual(reports[0])
+    const hosts = reports[0].tasks.map(t => t.hostPeerId)
+    expect(new Set(hosts).size).toBe(hosts.length)
+    expect(reports[0].tasks.every(t => t.state === 'done')).toBe(true)
+    for (const p of [a, b, c]) expect(p.runs.length).toBeLessThanOrEqual(1)
+    for (const p of [a, b, c]) expect(p.service.report(jobId)).toEqual(reports[0])
   })
 })

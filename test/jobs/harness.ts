@@ -69,6 +69,12 @@ export class World {
   /** what each member's presence says it is running */
   readonly tasksRunning = new Map<string, () => number>()
   private readonly listeners = new Map<string, Map<MembershipEvent, Set<(m: Member) => void>>>()
+  /** viewer -> peers it cannot see (a membership disagreement) */
+  readonly hidden = new Map<string, Set<string>>()
+
+  private visible (viewer: string): string[] {
+    return [...this.members.keys()].filter(id => this.hidden.get(viewer)?.has(id) !== true)
+  }
 
   private member (peerId: string, viewer: string): Member {
     const m = this.members.get(peerId)!
@@ -91,9 +97,9 @@ export class World {
     this.listeners.set(self, map)
     return {
       self,
-      list: () => [...this.members.keys()].map(id => this.member(id, self)),
-      get: id => this.members.has(id) ? this.member(id, self) : undefined,
-      alive: () => [...this.members.keys()].filter(id => this.members.get(id)!.alive).map(id => this.member(id, self)),
+      list: () => this.visible(self).map(id => this.member(id, self)),
+      get: id => this.visible(self).includes(id) ? this.member(id, self) : undefined,
+      alive: () => this.visible(self).filter(id => this.members.get(id)!.alive).map(id => this.member(id, self)),
       on: (e, l) => { const s = map.get(e) ?? new Set(); map.set(e, s); s.add(l) },
       off: (e, l) => { map.get(e)?.delete(l) }
     }

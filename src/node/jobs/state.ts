@@ -42,7 +42,8 @@ export interface JobRecord {
   epoch: number
   coordinator: string | null
   coordinatorName?: string
-  plan: { brain: BrainInfo, loads: Array<{ peerId: string, name: string, load: number }> } | null
+  /** `by`/`epoch`: the coordinator that made the plan, so a plan of a tie's loser can be dropped */
+  plan: { brain: BrainInfo, loads: Array<{ peerId: string, name: string, load: number }>, by: string | null, epoch: number } | null
   tasks: Map<string, TaskRecord>
   report: JobReport | null
   status: JobStatus
@@ -67,13 +68,20 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
       return true
     case 'job.claim':
       if (message.epoch < record.epoch) return false
+      // two peers claimed this epoch and the better-ranked won: the loser's plan is not the
+      // job's (the winner never took it), so forget it; the winner's plan follows its claim
+      if (message.epoch === record.epoch && record.coordinator != null && message.coordinator !== record.coordinator &&
+        record.plan?.by === record.coordinator && record.plan.epoch === message.epoch) {
+        record.plan = null
+        record.tasks.clear()
+      }
       record.epoch = message.epoch
       record.coordinator = message.coordinator
       record.coordinatorName = message.coordinatorName
       return true
     case 'job.plan': {
       raiseEpoch(record, message.epoch)
-      record.plan = { brain: message.brain, loads: message.loads }
+      record.plan = { brain: message.brain, loads: message.loads, by: record.coordinator, epoch: message.epoch }
       for (const t of message.tasks) {
         if (record.tasks.has(t.taskId)) continue
         record.tasks.set(t.taskId, {
