@@ -35,6 +35,7 @@ export async function callControl<T = any> (home: string, method: string, params
     socket.on('error', (err: any) => {
       finish(() => {
         if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR'].includes(err?.code)) reject(new NoPeerRunningError(home, { cause: err }))
+        else if (err?.code === 'EACCES' || err?.code === 'EPERM') reject(new ControlCallError(`permission denied on ${path}: the peer's home belongs to another user; run as that user`, 'ERR_CONTROL_ACCESS'))
         else reject(new ControlCallError(`control socket ${path}: ${err?.code ?? err?.message}`, 'ERR_CONTROL_IO'))
       })
     })

@@ -237,6 +237,29 @@ describe('swarm start / peers', () => {
     expectOneLineError(await swarm(['peers', '--home', long]), 'too long')
   })
 
+  it.skipIf(process.getuid?.() !== 0)('says the peer belongs to another user when its socket is not ours (needs root to switch user)', async (ctx) => {
+    const asNobody = async (args: string[]): Promise<Result> => await new Promise((resolve) => {
+      const child = spawn(NODE, [SWARM_BIN, ...args], { uid: 65534, gid: 65534, env: { PATH: process.env.PATH ?? '', HOME: '/tmp' } })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+      child.on('exit', (code) => { resolve({ code, stdout, stderr }) })
+    })
+    const probe = await asNobody(['--version'])
+    if (probe.code !== 0) ctx.skip(`uid 65534 cannot run this checkout: ${probe.stderr.split('\n')[0]}`)
+    const home = join(root, 'owned')
+    expect((await swarm(['init', '--home', home])).code).toBe(0)
+    const p = startPeer(home)
+    try {
+      await vi.waitFor(() => { expect(p.output()).toMatch(/started as/) }, { timeout: 20_000, interval: 50 })
+      expectOneLineError(await asNobody(['peers', '--home', home]), 'another user')
+    } finally {
+      p.child.kill('SIGTERM')
+      await exited(p.child)
+    }
+  })
+
   it('reports a port in use in one line', async () => {
     const holder: Server = createServer()
     await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
