@@ -152,13 +152,18 @@ export class Dialer {
       }
       void this.dial(peerId)
     }
+    // one bootstrap list for the whole fleet names the bootstrap box too: that entry is us
+    const own = new Set(this.components.node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')))
     for (const text of this.init.bootstrap) {
+      if (!this.bootstrapPeers.has(text) && own.has(text.replace(/\/p2p\/[^/]+$/, ''))) this.bootstrapPeers.set(text, this.self)
       const known = this.bootstrapPeers.get(text) ?? bootstrapPeerId(text)
       if (known === this.self) continue
       if (known != null && this.connected(known)) continue
       if (!this.due(text)) continue
       // a wrong bootstrap address or swarm key must not fail silently: say so once, and once when it answers
       void this.dial(text, multiaddr(text), (err) => {
+        // an address of ours we did not list (e.g. behind a port forward): never dial it again
+        if (/dial self/i.test((err as Error)?.message ?? '')) { this.bootstrapPeers.set(text, this.self); return }
         if (this.bootstrapWarned.has(text)) return
         this.bootstrapWarned.add(text)
         this.components.log.warn(`bootstrap ${text} unreachable (${describeDialError(err)}); retrying with backoff`)

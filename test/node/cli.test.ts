@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { NODE, SWARM_BIN } from '../helpers/netlab.ts'
+import { callControl } from '../../src/node/control-client.ts'
 
 // The CLI as a user runs it: a real process, real files, one-line errors.
 // Peers here listen on 127.0.0.1 with mDNS off (never mDNS in the root namespace).
@@ -192,6 +193,33 @@ describe('swarm start / peers', () => {
       py.kill('SIGTERM')
       px.child.kill('SIGTERM')
       await Promise.all([exited(py), exited(px.child)])
+    }
+  })
+
+  it('a bootstrap list naming this very peer is not dialled and not warned about', async () => {
+    const home = join(root, 'boot-self')
+    expect((await swarm(['init', '--home', home])).code).toBe(0)
+    const holder: Server = createServer()
+    await new Promise<void>(resolve => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as { port: number }).port
+    await new Promise<void>(resolve => holder.close(() => { resolve() }))
+    const self = `/ip4/127.0.0.1/tcp/${port}`
+    const p = spawn(NODE, [SWARM_BIN, 'start', '--home', home, '--no-mdns', '--listen', self, '--bootstrap', self],
+      { env: { ...process.env, SWARM_CONFIG__DISCOVERY__REDIALINTERVALMS: '250' } })
+    started.push(p)
+    let stderr = ''
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    try {
+      // several redial rounds pass, none of them dials
+      await vi.waitFor(async () => {
+        const status = await callControl(home, 'status')
+        expect(status.uptimeMs).toBeGreaterThan(1500)
+        expect(status.dialer.dials).toBe(0)
+      }, { timeout: 20_000, interval: 200 })
+      expect(stderr).not.toMatch(/bootstrap/)
+    } finally {
+      p.kill('SIGTERM')
+      await exited(p)
     }
   })
 
