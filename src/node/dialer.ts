@@ -153,7 +153,7 @@ export class Dialer {
       void this.dial(peerId)
     }
     // one bootstrap list for the whole fleet names the bootstrap box too: that entry is us
-    const own = new Set(this.components.node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')))
+    const own = new Set(this.init.bootstrap.length === 0 ? [] : this.components.node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, '')))
     for (const text of this.init.bootstrap) {
       if (!this.bootstrapPeers.has(text) && own.has(text.replace(/\/p2p\/[^/]+$/, ''))) this.bootstrapPeers.set(text, this.self)
       const known = this.bootstrapPeers.get(text) ?? bootstrapPeerId(text)
