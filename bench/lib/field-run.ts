@@ -55,6 +55,8 @@ export interface FieldRun {
   machineLoad: [number, number]
   /** where the peers' CPU went during the job (with profileDir) */
   profile?: ProfileSummary
+  /** when each profiled peer exited (pid -> wall ms), to summarize other windows of the same profiles */
+  profileExitAt?: Map<number, number>
   /** entries of the coordinator's stored job log by message type (each one a durable append on every peer) */
   logCounts: Record<string, number>
 }
@@ -107,14 +109,15 @@ export async function fieldRun (o: FieldRunOptions): Promise<FieldRun> {
     const killed = new Set(((duringOut.killedBoxes as string[] | undefined) ?? []))
     const lost = report.tasks.filter(t => t.state !== 'done' && !(t.state === 'unreachable' && t.host != null && killed.has(t.host))).length
     let profile: ProfileSummary | undefined
+    const profileExitAt = new Map<number, number>()
     if (o.profileDir != null) {
       // a clean exit writes the profile; the exit time anchors the profile's clock to the wall
-      const exitAt = new Map<number, number>()
+      const exitAt = profileExitAt
       await Promise.all(fleet.boxes.filter(b => !b.exited()).map(async b => { await b.kill('SIGTERM'); exitAt.set(b.pid!, Date.now()) }))
       profile = summarizeProfiles(o.profileDir, { window: [report.submittedAt, report.submittedAt + report.wallMs], exitAt })
     }
     if (report.brains.plan?.kind !== 'model') note(`warning: the plan came from the playbook (${JSON.stringify(report.brains.plan)}), not the scripted model`)
-    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]], logCounts, ...(profile != null ? { profile } : {}) }
+    return { report, code: run.code, cliMs: run.cliMs, convergeMs, overhead, turnsByBrain, during: duringOut, lost, cpu, machineLoad: [load0, loadavg()[0]], logCounts, ...(profile != null ? { profile, profileExitAt } : {}) }
   } catch (err) {
     if (o.verbose === true) for (const b of fleet.boxes) process.stderr.write(`--- ${b.name} ---\n${b.logs().slice(-3000)}\n`)
     throw err
