@@ -1,3 +1,5 @@
+import { createConnection } from 'node:net'
+
 /**
  * The control API wire: newline-delimited JSON over `<home>/control.sock`.
  *   request   {"id": 1, "method": "peers", "params": {}}
@@ -36,4 +38,13 @@ export function lineSplitter (onLine: (line: string) => void, onOverflow: () => 
       onOverflow()
     }
   }
+}
+
+/** True when something accepts connections on this Unix socket (a live peer). */
+export async function answers (path: string): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = createConnection(path)
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => { resolve(false) })
+  })
 }

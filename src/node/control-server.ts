@@ -1,9 +1,9 @@
-import { createServer, createConnection, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { chmodSync, existsSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONTROL_SOCKET, controlSocketPath } from './home.ts'
 import { AlreadyRunningError, NodeError } from './errors.ts'
-import { lineSplitter, type ControlRequest } from './control-protocol.ts'
+import { answers, lineSplitter, type ControlRequest } from './control-protocol.ts'
 import type { Logger } from './logger.ts'
 
 export interface ControlContext {
@@ -116,12 +116,4 @@ export class ControlServer {
       socket.end()
     }))
   }
-}
-
-async function answers (path: string): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = createConnection(path)
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => { resolve(false) })
-  })
 }

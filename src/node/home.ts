@@ -5,7 +5,8 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey } from '@libp2p/pnet'
 import type { PrivateKey } from '@libp2p/interface'
-import { HomeError } from './errors.ts'
+import { AlreadyRunningError, HomeError } from './errors.ts'
+import { answers } from './control-protocol.ts'
 
 /**
  * A peer's home: its identity, the swarm key it was enrolled with, its config and the
@@ -69,6 +70,9 @@ export async function initHome (options: InitHomeOptions): Promise<InitHomeResul
   if (existsSync(identityPath) && options.force !== true) {
     throw new HomeError(`${identityPath} already exists; use --force to replace this peer's identity`, 'ERR_IDENTITY_EXISTS')
   }
+  // the running peer would keep the old identity until its restart, then silently change
+  const socket = controlSocketPath(home)
+  if (existsSync(socket) && await answers(socket)) throw new AlreadyRunningError(home)
   let swarmKey: Uint8Array | undefined
   if (options.swarmKeyFile != null) {
     // validate before writing anything so a bad key leaves the home as it was

@@ -130,6 +130,10 @@ describe('swarm start / peers', () => {
 
     // a second peer on the same home is refused
     expectOneLineError(await swarm(['start', '--home', home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']), 'already running')
+    // and so is a new identity under the running peer's feet
+    const identity = readFileSync(join(home, 'identity.key'))
+    expectOneLineError(await swarm(['init', '--home', home, '--force']), 'already running')
+    expect(readFileSync(join(home, 'identity.key'))).toEqual(identity)
 
     first.child.kill('SIGKILL')
     await exited(first.child)
