@@ -53,9 +53,14 @@ export interface InitHomeResult {
   peerId: string
   createdSwarmKey: boolean
   wroteConfig: boolean
+  /** true when only the swarm key changed (`--swarm-key` on an existing home) */
+  keptIdentity?: boolean
 }
 
-/** Creates (or with force, recreates) a home. Refuses to replace an identity without force. */
+/**
+ * Creates (or with force, recreates) a home. Refuses to replace an identity without force;
+ * with only a swarm key given, an existing home takes that key and keeps its identity.
+ */
 export async function initHome (options: InitHomeOptions): Promise<InitHomeResult> {
   const { home } = options
   // refuse now rather than let `swarm start` fail on it later
@@ -67,16 +72,24 @@ export async function initHome (options: InitHomeOptions): Promise<InitHomeResul
     throw new HomeError(`cannot write to home ${home}: ${err?.code ?? err?.message}`, 'ERR_HOME_UNWRITABLE', { cause: err })
   }
   const identityPath = join(home, IDENTITY_FILE)
-  if (existsSync(identityPath) && options.force !== true) {
+  // joining a swarm after a plain `swarm init` needs a new key, not a new identity
+  const rekeyOnly = existsSync(identityPath) && options.force !== true && options.swarmKeyFile != null
+  if (existsSync(identityPath) && options.force !== true && !rekeyOnly) {
     throw new HomeError(`${identityPath} already exists; use --force to replace this peer's identity`, 'ERR_IDENTITY_EXISTS')
   }
-  // the running peer would keep the old identity until its restart, then silently change
+  // the running peer would keep the old identity or key until its restart, then silently change
   const socket = controlSocketPath(home)
   if (existsSync(socket) && await answers(socket)) throw new AlreadyRunningError(home)
   let swarmKey: Uint8Array | undefined
   if (options.swarmKeyFile != null) {
     // validate before writing anything so a bad key leaves the home as it was
     swarmKey = readSwarmKeyFile(resolve(options.swarmKeyFile))
+  }
+  if (rekeyOnly) {
+    const identity = loadIdentity(home)
+    const swarmKeyPath = join(home, SWARM_KEY_FILE)
+    if (resolve(options.swarmKeyFile!) !== swarmKeyPath) writeSecret(swarmKeyPath, swarmKey!)
+    return { home, peerId: peerIdFromPrivateKey(identity).toString(), createdSwarmKey: false, wroteConfig: false, keptIdentity: true }
   }
   const swarmKeyPath = join(home, SWARM_KEY_FILE)
   // --force replaces the identity only: a new swarm key would silently cut this box off

@@ -99,6 +99,21 @@ describe('swarm init', () => {
     expect(existsSync(join(root, 'c', 'identity.key'))).toBe(false)
   })
 
+  it('init --swarm-key on a home made by a plain init takes the key and keeps the identity', async () => {
+    const a = join(root, 'a')
+    const solo = join(root, 'solo')
+    expect((await swarm(['init', '--home', solo])).code).toBe(0)
+    const identity = readFileSync(join(solo, 'identity.key'))
+    const r = await swarm(['init', '--home', solo, '--swarm-key', join(a, 'swarm.key')])
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(join(solo, 'swarm.key'))).toEqual(readFileSync(join(a, 'swarm.key')))
+    expect(readFileSync(join(solo, 'identity.key'))).toEqual(identity)
+    // a bad key still changes nothing
+    writeFileSync(join(root, 'not-a-key'), 'hello')
+    expectOneLineError(await swarm(['init', '--home', solo, '--swarm-key', join(root, 'not-a-key')]), 'not-a-key')
+    expect(readFileSync(join(solo, 'swarm.key'))).toEqual(readFileSync(join(a, 'swarm.key')))
+  })
+
   it('reports an unwritable home in one line, and the stack only with --debug', async () => {
     const file = join(root, 'plain-file')
     writeFileSync(file, '')

@@ -8,7 +8,8 @@ export const command: Command = {
   summary: 'create this peer\'s home: identity key, swarm key, config file',
   usage: 'init [--home DIR] [--swarm-key FILE] [--name NAME] [--force]',
   flags: `  --home DIR        the peer's home (default $SWARM_HOME, else ~/.swarm)
-  --swarm-key FILE  join an existing swarm: copy its swarm.key (default: create a new swarm)
+  --swarm-key FILE  join an existing swarm: copy its swarm.key (default: create a new swarm);
+                    on a home that exists, only the key is replaced
   --name NAME       this peer's name in \`swarm peers\` (default: the hostname)
   --force           replace an existing identity; a valid swarm key is kept`,
   async run (argv, io) {
@@ -22,7 +23,7 @@ export const command: Command = {
     const home = resolveHome(values.home, io.env)
     const result = await initHome({ home, swarmKeyFile: values['swarm-key'], name: values.name, force: values.force === true })
     const keyPath = join(home, SWARM_KEY_FILE)
-    io.stdout(`initialized ${home}\n  peer id    ${result.peerId}\n`)
+    io.stdout(`${result.keptIdentity === true ? 'joined the swarm of the given key, identity kept:' : 'initialized'} ${home}\n  peer id    ${result.peerId}\n`)
     if (result.createdSwarmKey) {
       io.stdout(`  swarm key  ${keyPath} (new swarm; copy this file to every other box and run \`swarm init --swarm-key FILE\` there)\n`)
     } else if (values['swarm-key'] != null) {
