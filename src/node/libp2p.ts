@@ -43,7 +43,12 @@ export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
       Dlo: Math.max(2, config.gossip.meshSize - 2),
       Dhi: config.gossip.meshSize * 2,
       Dout: Math.min(2, Math.floor(config.gossip.meshSize / 2), Math.max(2, config.gossip.meshSize - 2) - 1),
-      Dlazy: config.gossip.lazyPeers
+      Dlazy: config.gossip.lazyPeers,
+      // Each message reaches a peer several times (flood publish + mesh). Without a fast id
+      // gossipsub checks the ed25519 signature of every copy before its seen-cache lookup:
+      // 18% of CPU in the field bench's fan-out burst. The cache is filled only after a
+      // copy's signature checked out, so a forged copy cannot shadow the real message.
+      fastMsgIdFn: fastMessageId
     })
   }
   if (config.discovery.mdns) services.mdns = mdns({ interval: config.discovery.mdnsIntervalMs })
@@ -77,4 +82,10 @@ export function listenError (err: any, listen: string[]): Error {
   if (/EADDRINUSE|address already in use/i.test(text)) return new ListenError(`cannot listen on ${listen.join(', ')}: address already in use`, { cause: err })
   if (/EADDRNOTAVAIL|EACCES|NoValidAddresses|listen/i.test(text)) return new ListenError(`cannot listen on ${listen.join(', ')}: ${(err?.message ?? String(err)).split('\n')[0]}`, { cause: err })
   return err
+}
+
+/** from + seqno: the id StrictSign messages already have, read without hashing or verifying. */
+function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  const part = (b?: Uint8Array) => b == null ? '' : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+  return `${part(msg.from)}.${part(msg.seqno)}`
 }
