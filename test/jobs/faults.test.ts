@@ -161,8 +161,9 @@ describe('jobs over an in-memory bus: faults, takeovers, history', () => {
 
 describe('two coordinators at epoch 1', () => {
   it('settles a membership disagreement on one coordinator, one plan, and no task run twice', async () => {
-    cluster = new Cluster()
-    cluster.taskDelayMs = 300
+    // leases as slow as the defaults' proportions, so a busy test machine does not fake a dead holder
+    cluster = new Cluster(fastConfig({ renewMs: 400, leaseMs: 2000 }))
+    cluster.taskDelayMs = 800
     const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
     // a and b cannot see each other; pick a job for which both rank above c, so both lead
     let jobId = ''
@@ -188,5 +189,33 @@ describe('two coordinators at epoch 1', () => {
     expect(reports[0].tasks.every(t => t.state === 'done')).toBe(true)
     for (const p of [a, b, c]) expect(p.runs.length).toBeLessThanOrEqual(1)
     for (const p of [a, b, c]) expect(p.service.report(jobId)).toEqual(reports[0])
+  })
+})
+
+describe('the end of a job', () => {
+  it('a worker stops a task its job ended under, without a result, and the service restarts cleanly', async () => {
+    cluster = new Cluster(fastConfig({ unreachableWaitMs: 100 }))
+    cluster.taskDelayMs = 3000
+    const [a, b] = [await cluster.add('a'), await cluster.add('b')]
+    // a job that a coordinates and only b works on
+    let jobId = ''
+    for (let i = 0; jobId === ''; i++) if (rankPeers(`jend${i}`, [a.id, b.id])[0] === a.id) jobId = `jend${i}`
+    const now = Date.now()
+    cluster.net.inject('QmSubmitter', JOBS_TOPIC, encodeMessage({ type: 'job.submitted', jobId, epoch: 0, prompt: 'slow', targets: [b.id], submitter: 'QmSubmitter', submitterName: 's', submittedAt: now, deadline: now + 20_000 }))
+    await vi.waitFor(() => expect(b.service.stats().tasksRunning).toBe(1))
+    // a flap: the coordinator sees b dead and gives up on it; b is still running the task
+    const done = new Promise<JobReport>(resolve => b.service.on('job:done', resolve))
+    cluster.world.set(b.id, 'b', false)
+    expect((await done).hosts).toEqual([expect.objectContaining({ name: 'b', state: 'unreachable' })])
+    await vi.waitFor(() => expect(b.service.stats().tasksRunning).toBe(0))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    const types = cluster.net.log.map(e => decodeMessage(e.data)).flatMap(d => d.ok ? [d.message.type] : [])
+    // the aborted run is not reported after the job's result
+    expect(types.slice(types.indexOf('job.result')).filter(t => t === 'task.result')).toEqual([])
+    cluster.world.set(b.id, 'b', true)
+    // stop and start again: the same services run the next job
+    cluster.taskDelayMs = 50
+    for (const p of [a, b]) { await p.service.stop(); await p.service.start() }
+    expect((await runJob(b, { prompt: 'again' })).status).toBe('completed')
   })
 })

@@ -88,6 +88,8 @@ export class JobsService extends EventEmitter {
     const timer = setInterval(() => { this.tick() }, Math.min(250, Math.max(20, Math.floor(this.config.renewMs / 2))))
     this.state = { type: 'running', unsubscribe, timer }
     this.c.membership.on('member:join', this.onJoin)
+    this.worker.start()
+    this.catchUp.start()
     this.catchUp.schedule()
   }
 

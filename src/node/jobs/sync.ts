@@ -22,9 +22,13 @@ const RELAY_JITTER_MS = 400
 export class CatchUp {
   private digestTimer: NodeJS.Timeout | undefined
   private readonly relayTimers = new Map<string, NodeJS.Timeout>()
-  private stopped = false
+  private stopped = true
 
   constructor (private readonly c: CatchUpComponents, private readonly options: { delayMs: number }) {}
+
+  start (): void {
+    this.stopped = false
+  }
 
   /** Sends our digest a little later (debounced: a burst of joins gives one digest). */
   schedule (): void {

@@ -44,7 +44,7 @@ export class Worker {
   private readonly queued = new Map<string, Offer>()
   /** finished tasks' results, resent when a (new) coordinator offers them again */
   private readonly finished = new Map<string, Result>()
-  private running = true
+  private running = false
 
   constructor (private readonly c: WorkerComponents, private readonly options: WorkerOptions) {}
 
@@ -141,11 +141,11 @@ export class Worker {
       clearInterval(timer)
       clearTimeout(deadline)
     }
-    const slot = this.slots.get(k)
     const { attempt, epoch } = current()
-    this.slots.delete(k)
+    if (this.slots.get(k)?.type === 'running') this.slots.delete(k)
     this.c.onLoad?.(this.tasksRunning)
-    if (!this.running || (slot?.type === 'running' && slot.abort.signal.aborted && slot.abort.signal.reason === STOPPED)) return
+    // stopped, or the job ended under it: nobody waits for this result any more
+    if (!this.running || (abort.signal.aborted && (abort.signal.reason === STOPPED || abort.signal.reason === ENDED))) return
     const result: Result = {
       v: 1,
       ts: 0,
@@ -179,11 +179,15 @@ export class Worker {
   jobEnded (jobId: string): void {
     for (const [k, s] of this.slots) {
       if (s.jobId !== jobId) continue
-      if (s.type === 'running') s.abort.abort(new Error('job ended'))
+      if (s.type === 'running') s.abort.abort(ENDED)
       this.slots.delete(k)
     }
     for (const [k, o] of this.queued) if (o.jobId === jobId) this.queued.delete(k)
     this.c.onLoad?.(this.tasksRunning)
+  }
+
+  start (): void {
+    this.running = true
   }
 
   stop (): void {
@@ -195,3 +199,4 @@ export class Worker {
 }
 
 const STOPPED = new Error('worker stopped')
+const ENDED = new Error('job ended')
