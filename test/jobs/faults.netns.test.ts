@@ -55,11 +55,15 @@ describe.skipIf(!support.ok)('jobs under faults across network namespaces (scrip
     })
   }
 
-  /** The running job submitted from `from` (the newest one it knows). */
-  async function runningJob (from: LabPeer, ok: (r: JobReport) => boolean): Promise<JobReport> {
+  /**
+   * The running job submitted from `from` since `since` (the newest one it knows). Older
+   * ones matter: a restarted peer holds a job that ended while it was down as running
+   * until catch-up brings the report.
+   */
+  async function runningJob (from: LabPeer, ok: (r: JobReport) => boolean, since: number): Promise<JobReport> {
     return await lab.waitFor(async () => {
       const list = await callControl<JobSummary[]>(from.home, 'job.list')
-      const job = list.find(j => j.status === 'running')
+      const job = list.find(j => j.status === 'running' && j.submittedAt >= since)
       if (job == null) return undefined
       const r = await callControl<JobReport>(from.home, 'job.show', { jobId: job.jobId })
       return ok(r) ? r : undefined
@@ -80,8 +84,9 @@ describe.skipIf(!support.ok)('jobs under faults across network namespaces (scrip
 
   it('a worker killed mid-task: its host ends unreachable, its host-agnostic task is redone, the job ends partial', async () => {
     const [submitter] = peers
+    const since = Date.now()
     const run = startRun(submitter, ['check every box', '--deadline', '60'])
-    const live = await runningJob(submitter, r => r.coordinator != null && r.tasks.length === 5 && r.tasks.every(t => t.state === 'running'))
+    const live = await runningJob(submitter, r => r.coordinator != null && r.tasks.length === 5 && r.tasks.every(t => t.state === 'running'), since)
     const extra = live.tasks.find(t => t.hostPeerId == null)!
     const spare = (p: LabPeer) => p !== submitter && p.peerId !== live.coordinator!.peerId
     // prefer the peer running the host-agnostic task, so both rules are exercised
@@ -108,8 +113,9 @@ describe.skipIf(!support.ok)('jobs under faults across network namespaces (scrip
     for (;;) {
       attempt++
       const submitter = peers[attempt % peers.length]
+      const since = Date.now()
       const run = startRun(submitter, ['check every box', '--deadline', '60'])
-      const live = await runningJob(submitter, r => r.coordinator != null && r.tasks.filter(t => t.state === 'running').length >= 4)
+      const live = await runningJob(submitter, r => r.coordinator != null && r.tasks.filter(t => t.state === 'running').length >= 4, since)
       // every peer must agree on who leads (two peers may claim epoch 1 at once; the better-ranked wins)
       const leader = await lab.waitFor(async () => {
         const views = await Promise.all(peers.map(async p => await callControl<JobReport>(p.home, 'job.show', { jobId: live.jobId })))
@@ -151,8 +157,9 @@ describe.skipIf(!support.ok)('jobs under faults across network namespaces (scrip
   it('a box started mid-job is included in the fleet-wide job', async () => {
     const late = await withModel('echo')
     peers.push(late)
+    const since = Date.now()
     const run = startRun(peers[0], ['check every box', '--deadline', '60'])
-    await runningJob(peers[0], r => r.tasks.filter(t => t.state === 'running').length >= 3)
+    await runningJob(peers[0], r => r.tasks.filter(t => t.state === 'running').length >= 3, since)
     await late.start()
     const { code, report } = await run
     expect(code).toBe(0)

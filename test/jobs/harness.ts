@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bus, BusMessage, Member, MembershipEvent, MembershipView, Presence } from '../../src/gossip/types.ts'
 import { decodeMessage } from '../../src/gossip/messages-codec.ts'
-import type { JobMessage } from '../../src/gossip/messages.ts'
+import type { JobMessage, JobMessageType, MessageOf } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
 import type { JobBrain, TaskBrain, TaskOutcome } from '../../src/think/types.ts'
 import type { ToolRunner } from '../../src/tools/types.ts'
@@ -224,6 +224,6 @@ export async function runJob (from: SimPeer, input: { prompt: string, targets?: 
 }
 
 /** Every message of one type published on the in-memory bus so far. */
-export function sent (c: Cluster, type: string): JobMessage[] {
-  return c.net.log.map(e => decodeMessage(e.data)).filter(d => d.ok).map(d => (d as { message: JobMessage }).message).filter(m => m.type === type)
+export function sent<T extends JobMessageType> (c: Cluster, type: T): Array<MessageOf<T>> {
+  return c.net.log.map(e => decodeMessage(e.data)).flatMap(d => d.ok ? [d.message] : []).filter((m: JobMessage): m is MessageOf<T> => m.type === type)
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeMessage } from '../../src/gossip/messages-codec.ts'
-import { JOBS_TOPIC, type JobSubmitted } from '../../src/gossip/messages.ts'
+import { JOBS_TOPIC } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
 import { Cluster, fastConfig, runJob, sent } from './harness.ts'
 
@@ -21,7 +21,7 @@ describe('who may end a job: job.result and relayed job.report', () => {
     await vi.waitFor(() => expect(peers[0].service.counts(jobId)?.running).toBeGreaterThan(0))
     const coordinator = peers[0].service.report(jobId).coordinator!.peerId
     const forger = peers.find(p => p.id !== coordinator)!
-    const submitted = (sent(cluster, 'job.submitted') as JobSubmitted[]).find(m => m.jobId === jobId)!
+    const submitted = sent(cluster, 'job.submitted').find(m => m.jobId === jobId)!
     // a report that looks right in every field: the real coordinator, epoch and submission
     const fake: JobReport = { ...peers[0].service.report(jobId), status: 'completed', endedAt: Date.now(), summary: 'forged' }
     cluster.net.inject(forger.id, JOBS_TOPIC, forge({ type: 'job.report', jobId, epoch: fake.epoch, submitted, report: fake }))
@@ -42,7 +42,7 @@ describe('who may end a job: job.result and relayed job.report', () => {
     // a relayed report that is not final
     cluster.net.inject(c.id, JOBS_TOPIC, forge({ type: 'job.report', jobId: 'jrunning', epoch: 1, submitted: { v: 1, ts: 1, type: 'job.submitted', jobId: 'jrunning', epoch: 0, prompt: 'x', targets: null, submitter: c.id, submitterName: 'c', submittedAt: 1, deadline: 2 }, report: { ...real, jobId: 'jrunning', status: 'running', endedAt: null } }))
     // a higher-epoch report of a finished job whose submission differs from the log
-    const submitted = (sent(cluster, 'job.submitted') as JobSubmitted[]).find(m => m.jobId === real.jobId)!
+    const submitted = sent(cluster, 'job.submitted').find(m => m.jobId === real.jobId)!
     cluster.net.inject(c.id, JOBS_TOPIC, forge({ type: 'job.report', jobId: real.jobId, epoch: 7, submitted: { ...submitted, prompt: 'rm -rf' }, report: { ...real, epoch: 7, prompt: 'rm -rf', summary: 'forged' } }))
     for (const p of [a, b]) {
       await vi.waitFor(() => {
