@@ -6,6 +6,7 @@
  * Rule: the live member ranked first by rendezvous hash claims with epoch 1; the holder
  * renews by gossip every renewMs; when a lease is not renewed for leaseMs, or its holder
  * is seen dead and silent for two renewals, the remaining live members claim epoch+1 one after another, staggered
+ * (a holder still alive is asked about first: it may have ended the job unheard),
  * by rank, so the next-ranked one that knows the job takes over. Higher epoch wins; on
  * equal epochs the better-ranked peer wins.
  */
@@ -23,7 +24,7 @@ export interface ElectionTiming {
 export type ElectionState =
   | { type: 'unclaimed', epoch: number, since: number }
   /** `restored`: read back from the log after a restart, not heard from the holder */
-  | { type: 'held', epoch: number, coordinator: string, renewedAt: number, deadSince?: number, restored?: boolean }
+  | { type: 'held', epoch: number, coordinator: string, renewedAt: number, deadSince?: number, restored?: boolean, askedAt?: number }
   | { type: 'leading', epoch: number, renewedAt: number }
 
 export type ClaimVerdict =
@@ -34,6 +35,8 @@ export type ElectionAction =
   | { type: 'none' }
   | { type: 'claim', epoch: number, takeover: boolean }
   | { type: 'renew', epoch: number }
+  /** ask the swarm for the job's report (job.fetch) before claiming it */
+  | { type: 'ask' }
 
 export class JobElection {
   state: ElectionState
@@ -120,6 +123,7 @@ export class JobElection {
     if (now < this.notBefore) return { type: 'none' }
     let lapsedAt: number
     let exclude: string | null = null
+    let holderAlive = false
     if (s.type === 'unclaimed') {
       lapsedAt = s.since
     } else {
@@ -133,9 +137,17 @@ export class JobElection {
       } else {
         s.deadSince = undefined
         lapsedAt = s.renewedAt + this.timing.leaseMs
+        holderAlive = s.restored !== true
       }
     }
     if (now < lapsedAt) return { type: 'none' }
+    if (s.type === 'held' && holderAlive) {
+      // a live holder that stopped renewing most likely ended the job and its result did
+      // not reach us: ask for the report, and claim only if none comes within a stagger
+      if (s.askedAt == null) { s.askedAt = now; return { type: 'ask' } }
+      lapsedAt = Math.max(lapsedAt, s.askedAt + this.timing.staggerMs)
+      if (now < lapsedAt) return { type: 'none' }
+    }
     const ranked = rankPeers(this.jobId, alive.filter(id => id !== exclude))
     const rank = ranked.indexOf(this.self)
     if (rank < 0) return { type: 'none' }

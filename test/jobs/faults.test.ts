@@ -3,7 +3,7 @@ import { decodeMessage, encodeMessage } from '../../src/gossip/messages-codec.ts
 import { JOBS_TOPIC } from '../../src/gossip/messages.ts'
 import { outranks, rankPeers } from '../../src/election/rendezvous.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
-import { Cluster, fastConfig, runJob, type SimPeer } from './harness.ts'
+import { Cluster, fastConfig, runJob, sent, type SimPeer } from './harness.ts'
 
 let cluster: Cluster
 afterEach(async () => { await cluster?.close() })
@@ -217,5 +217,29 @@ describe('the end of a job', () => {
     cluster.taskDelayMs = 50
     for (const p of [a, b]) { await p.service.stop(); await p.service.start() }
     expect((await runJob(b, { prompt: 'again' })).status).toBe('completed')
+  })
+})
+
+describe('a peer that missed the job result', () => {
+  it('asks for the report before it takes over, so the job is not led and reported twice', async () => {
+    cluster = new Cluster(fastConfig({ digestDelayMs: 60_000 }))
+    const [a, b, c] = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    // every job.result is lost on its way to one peer that is not the coordinator
+    let deaf = ''
+    cluster.net.loseFor = (from, to, data) => {
+      const d = decodeMessage(data)
+      return d.ok && d.message.type === 'job.result' && to === deaf
+    }
+    const jobId = await a.service.submit({ prompt: 'audit' })
+    await vi.waitFor(() => expect(a.service.report(jobId).coordinator).not.toBeNull())
+    const coordinator = a.service.report(jobId).coordinator!.peerId
+    deaf = [a, b, c].find(p => p.id !== coordinator)!.id
+    const listener = [a, b, c].find(p => p.id !== deaf)!
+    const report = await new Promise<JobReport>(resolve => listener.service.on('job:done', resolve))
+    const peer = [a, b, c].find(p => p.id === deaf)!
+    await vi.waitFor(() => expect(peer.service.report(jobId)).toEqual(report), { timeout: 5000 })
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    for (const p of [a, b, c]) expect(p.service.report(jobId)).toEqual(report)
+    expect(sent(cluster, 'job.claim').filter(m => m.jobId === jobId && m.epoch > 1)).toEqual([])
   })
 })

@@ -22,6 +22,8 @@ export class MemNet {
   readonly down = new Set<string>()
   /** drops a published message for everyone when it returns true (lossy network) */
   lose: ((from: string, data: Uint8Array) => boolean) | undefined
+  /** drops a published message for one receiver when it returns true */
+  loseFor: ((from: string, to: string, data: Uint8Array) => boolean) | undefined
   /** every message published, for assertions */
   readonly log: Array<{ from: string, topic: string, data: Uint8Array }> = []
 
@@ -34,7 +36,7 @@ export class MemNet {
         if (this.lose?.(self, data) === true) return 0
         let n = 0
         for (const [peer, topics] of this.handlers) {
-          if (peer === self || this.down.has(peer)) continue
+          if (peer === self || this.down.has(peer) || this.loseFor?.(self, peer, data) === true) continue
           for (const h of topics.get(topic) ?? []) { n++; setImmediate(() => { if (!this.down.has(peer)) h({ topic, from: self, data }) }) }
         }
         return n

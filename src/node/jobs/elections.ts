@@ -67,9 +67,9 @@ export class JobElections {
     return { type: 'changed', coordinator, epoch: message.epoch, steppedDown: verdict.steppedDown }
   }
 
-  /** Claims and renewals due now, for jobs that can still be led. */
-  due (records: Map<string, JobRecord>, alive: string[]): Array<{ jobId: string, epoch: number, takeover: boolean }> {
-    const out: Array<{ jobId: string, epoch: number, takeover: boolean }> = []
+  /** Claims and renewals due now, for jobs that can still be led, and jobs to ask the swarm about. */
+  due (records: Map<string, JobRecord>, alive: string[]): Array<{ jobId: string, epoch: number, takeover: boolean } | { jobId: string, ask: true }> {
+    const out: Array<{ jobId: string, epoch: number, takeover: boolean } | { jobId: string, ask: true }> = []
     const now = this.now()
     for (const [jobId, election] of this.elections) {
       const record = records.get(jobId)
@@ -77,6 +77,7 @@ export class JobElections {
       const action = election.tick(now, alive)
       if (action.type === 'claim') out.push({ jobId, epoch: action.epoch, takeover: action.takeover })
       if (action.type === 'renew') out.push({ jobId, epoch: action.epoch, takeover: false })
+      if (action.type === 'ask') out.push({ jobId, ask: true })
     }
     return out
   }

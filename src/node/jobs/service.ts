@@ -294,9 +294,15 @@ export class JobsService extends EventEmitter {
   private tick (): void {
     this.forgetOrphans()
     const alive = this.live().map(m => m.peerId)
+    const ask: string[] = []
     for (const due of this.elections.due(this.records, alive)) {
+      if ('ask' in due) { ask.push(due.jobId); continue }
       if (due.takeover) this.c.log?.(`lease of ${due.jobId} lapsed; claiming epoch ${due.epoch}`)
       void this.send({ type: 'job.claim', jobId: due.jobId, epoch: due.epoch, coordinator: this.self, coordinatorName: this.c.selfName, leaseMs: this.config.leaseMs }).catch(() => {})
+    }
+    if (ask.length > 0) {
+      this.c.log?.(`lease of ${ask.join(', ')} lapsed with the coordinator alive; asking for the report first`)
+      void this.send({ type: 'job.fetch', jobIds: ask.slice(0, 500) }).catch(() => {})
     }
   }
 
