@@ -26,6 +26,7 @@ export class EndpointClient {
   readonly url: string
   private readonly client: OpenAI
   private model: string | undefined
+  private modelLookup: Promise<string> | undefined
 
   constructor (init: EndpointClientInit) {
     this.url = init.url
@@ -95,10 +96,26 @@ export class EndpointClient {
     return { content, toolCalls, finishReason }
   }
 
-  /** Endpoints configured with only a URL (e.g. a fresh Ollama) serve whatever they list first. */
+  /**
+   * Endpoints configured with only a URL (e.g. a fresh Ollama) serve whatever they list
+   * first. One lookup per endpoint: tasks that start together share it, and a failed one
+   * is forgotten so the next request asks again.
+   */
   private async resolveModel (signal: AbortSignal, timeoutMs: number): Promise<string> {
     if (this.model != null) return this.model
-    const page = await this.client.models.list({ signal, timeout: timeoutMs + 1000, maxRetries: 0 })
+    this.modelLookup ??= this.lookupModel(timeoutMs).finally(() => { this.modelLookup = undefined })
+    const lookup = this.modelLookup
+    // the shared lookup must not die with one caller: each caller stops waiting on its own signal
+    return await new Promise<string>((resolve, reject) => {
+      const onAbort = () => { reject(signal.reason) }
+      if (signal.aborted) { onAbort(); return }
+      signal.addEventListener('abort', onAbort, { once: true })
+      lookup.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+    })
+  }
+
+  private async lookupModel (timeoutMs: number): Promise<string> {
+    const page = await this.client.models.list({ signal: AbortSignal.timeout(timeoutMs + 1000), timeout: timeoutMs + 1000, maxRetries: 0 })
     const first = page.data?.[0]?.id
     if (first == null) throw new EndpointRequestError('endpoint lists no models; set [think] model or --model', { code: 'ERR_NO_MODEL' })
     this.model = first

@@ -150,6 +150,20 @@ describe('inference pool', () => {
     llm.assertDone()
   })
 
+  it('asks /v1/models once for requests that start together, and again after a failed lookup', async () => {
+    const llm = await fake({ script: () => turns.text('ok') })
+    const pool = createInferencePool({ endpoints: [{ url: llm.url, source: 'flag' }] })
+    const replies = await Promise.all([pool.chat(ask), pool.chat(ask), pool.chat(ask), pool.chat(ask)])
+    expect(replies.map(r => r.model)).toEqual(['fake-model', 'fake-model', 'fake-model', 'fake-model'])
+    expect(llm.modelListRequests).toBe(1)
+    // one caller giving up does not cancel the lookup the others wait on
+    const fresh = createInferencePool({ endpoints: [{ url: llm.url, source: 'flag' }] })
+    const impatient = fresh.chat(ask, { signal: AbortSignal.abort() })
+    const patient = fresh.chat(ask)
+    await expect(impatient).rejects.toMatchObject({ name: 'AbortedError' })
+    expect((await patient).model).toBe('fake-model')
+  })
+
   it('fails clearly with no endpoint, and when every attempt fails', async () => {
     await expect(createInferencePool().chat(ask)).rejects.toMatchObject({ name: 'NoEndpointError', code: 'ERR_NO_ENDPOINT' })
     const bad = await fake({ script: () => turns.garbage() })
