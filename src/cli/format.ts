@@ -18,13 +18,7 @@ export function json (value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n'
 }
 
-export function formatBytes (bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let n = bytes
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++ }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
-}
+export { formatBytes } from '../units.ts'
 
 export function formatMs (ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`

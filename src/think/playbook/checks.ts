@@ -16,6 +16,7 @@ import type {
 } from '../../tools/types.ts'
 import type { PlaybookConfig } from '../config.ts'
 import type { Finding } from '../types.ts'
+import { formatBytes } from '../../units.ts'
 
 /** filesystem types that are full by construction */
 const ALWAYS_FULL_TYPES = new Set(['squashfs', 'iso9660', 'udf', 'erofs', 'cramfs'])
@@ -154,12 +155,4 @@ export function uptimeFindings (d: UptimeData, id: string): Finding[] {
     evidence: [id],
     claims: [{ metric: 'uptime.seconds', value: Math.round(d.seconds) }]
   }]
-}
-
-export function formatBytes (bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let n = bytes
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++ }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
 }
