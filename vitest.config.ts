@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config'
 // namespaces run one file at a time, since each starts several real peers on 2 cores.
 export default defineConfig({
   test: {
+    // under CI a JSON report too, from which .ci/run prints one 'N passed, N failed' line
+    reporters: process.env.CI === 'true' ? ['default', ['json', { outputFile: '.ci/results.json' }]] : ['default'],
     projects: [
       {
         test: {
