@@ -14,18 +14,20 @@ const isRoot = process.getuid?.() === 0
 if (!isRoot && process.env.CI === 'true') throw new Error('namespaces.netns.test.ts must run as root under CI')
 if (!isRoot) console.warn('skipping namespace tests: they need root (ip netns, unshare -m)')
 
-describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
-  const ns = `swt-dns-${process.pid}`
+/**
+ * A network namespace with only `lo`, its own resolv.conf (bind-mounted by `ip netns exec`)
+ * and the fixture DNS server on 127.0.0.1:53, set up before and removed after the suite.
+ */
+function dnsNamespace (ns: string, resolvConf: string, dnsArgs: string[]): void {
   const etcDir = `/etc/netns/${ns}`
   let dns: ChildProcess | undefined
 
   beforeAll(async () => {
     execFileSync('ip', ['netns', 'add', ns])
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
-    // ip netns exec bind-mounts this over /etc/resolv.conf: 127.0.0.2 has no server
     mkdirSync(etcDir, { recursive: true })
-    writeFileSync(join(etcDir, 'resolv.conf'), 'nameserver 127.0.0.1\nnameserver 127.0.0.2\noptions timeout:1 attempts:1\n')
-    dns = spawn('ip', ['netns', 'exec', ns, NODE, `${FIXTURES}bin/fake-dns.mjs`, '127.0.0.1', '53', 'good.test=10.9.8.7', '--servfail', 'broken.test'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    writeFileSync(join(etcDir, 'resolv.conf'), resolvConf)
+    dns = spawn('ip', ['netns', 'exec', ns, NODE, `${FIXTURES}bin/fake-dns.mjs`, '127.0.0.1', '53', ...dnsArgs], { stdio: ['ignore', 'pipe', 'inherit'] })
     await new Promise<void>((resolve, reject) => {
       dns?.stdout?.on('data', (b: Buffer) => { if (b.toString().includes('listening')) resolve() })
       dns?.once('exit', code => { reject(new Error(`fake dns exited ${code}`)) })
@@ -38,6 +40,12 @@ describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
       rmSync(etcDir, { recursive: true, force: true })
     }
   })
+}
+
+describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
+  const ns = `swt-dns-${process.pid}`
+  // 127.0.0.2 has no server: the down resolver
+  dnsNamespace(ns, 'nameserver 127.0.0.1\nnameserver 127.0.0.2\noptions timeout:1 attempts:1\n', ['good.test=10.9.8.7', '--servfail', 'broken.test'])
 
   it('tells a missing name, a failing server and a down resolver apart', () => {
     const out = execFileSync('ip', ['netns', 'exec', ns, NODE, 'bin/swarm.mjs', 'tool', 'dns_check', '--json', '--args', '{"names":["good.test","missing.test","broken.test"]}'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, SWARM_HOME: tmpdir() } })
@@ -60,27 +68,7 @@ describe.skipIf(!isRoot)('dns_check in a network namespace', () => {
 
 describe.skipIf(!isRoot)('dns_check with a resolver that never answers', () => {
   const ns = `swt-dns2-${process.pid}`
-  const etcDir = `/etc/netns/${ns}`
-  let dns: ChildProcess | undefined
-
-  beforeAll(async () => {
-    execFileSync('ip', ['netns', 'add', ns])
-    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
-    mkdirSync(etcDir, { recursive: true })
-    writeFileSync(join(etcDir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:3 attempts:2\n')
-    dns = spawn('ip', ['netns', 'exec', ns, NODE, `${FIXTURES}bin/fake-dns.mjs`, '127.0.0.1', '53', '--silent'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    await new Promise<void>((resolve, reject) => {
-      dns?.stdout?.on('data', (b: Buffer) => { if (b.toString().includes('listening')) resolve() })
-      dns?.once('exit', code => { reject(new Error(`fake dns exited ${code}`)) })
-    })
-  })
-
-  afterAll(() => {
-    try { if (dns?.pid !== undefined && dns.exitCode === null) dns.kill('SIGTERM') } finally {
-      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {}
-      rmSync(etcDir, { recursive: true, force: true })
-    }
-  })
+  dnsNamespace(ns, 'nameserver 127.0.0.1\noptions timeout:3 attempts:2\n', ['--silent'])
 
   it('every answer is TIMEOUT (resolver down), none NXDOMAIN, and the tool returns at its own limit', () => {
     const names = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test']
