@@ -111,10 +111,30 @@ describe('swarm start / peers', () => {
     const second = startPeer(home)
     await vi.waitFor(() => { expect(second.output()).toMatch(/started as/) }, { timeout: 20_000, interval: 50 })
     second.child.kill('SIGTERM')
-    expect(await exited(second.child)).toBe(0)
+    expect(await exited(second.child), second.output()).toBe(0)
     expect(second.output()).toMatch(/leaving the swarm/)
     expect(existsSync(join(home, 'control.sock'))).toBe(false)
   })
+
+  it('leaves cleanly on a SIGTERM sent the instant the started line appears', async () => {
+    // a supervisor may stop the peer as soon as it says it started: the handler must already be in
+    const home = join(root, 'eager')
+    expect((await swarm(['init', '--home', home])).code).toBe(0)
+    for (let i = 0; i < 4; i++) {
+      const peer = startPeer(home)
+      await new Promise<void>((resolve) => {
+        const look = () => {
+          if (!/started as/.test(peer.output())) return
+          peer.child.stdout!.off('data', look)
+          peer.child.kill('SIGTERM')
+          resolve()
+        }
+        peer.child.stdout!.on('data', look)
+      })
+      expect(await exited(peer.child), peer.output()).toBe(0)
+      expect(peer.output()).toMatch(/leaving the swarm/)
+    }
+  }, 60_000)
 
   it('refuses to start with a bad config value, naming the key', async () => {
     const home = join(root, 'badcfg')

@@ -54,9 +54,34 @@ Joins, leaves and state changes are printed on stdout; warnings go to stderr.`,
     }
     const level = values.verbose === true ? 'info' : (parseLevel(io.env.SWARM_LOG) ?? 'warn')
     const logger = createLogger('swarm:peer', { level, sink: (line) => { io.stderr(line + '\n') } })
-    const peer = await startPeer({ home, env: io.env, overrides, logger })
-
     const stamp = () => new Date().toISOString()
+
+    // The handlers go in before the peer starts: a SIGTERM that lands while it starts, or just
+    // after the "started" line a supervisor waits for, must still end in a clean leave, not in
+    // the default action (killed, no leave announced, exit by signal).
+    let leave: (() => void) | undefined
+    let leaveAsked = false
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (leaveAsked) {
+        io.stderr(`${stamp()} ${sig} again: exiting without leaving\n`)
+        process.exit(1)
+      }
+      leaveAsked = true
+      io.stdout(`${stamp()} ${sig}: leaving the swarm\n`)
+      leave?.()
+    }
+    const unlisten = () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal) }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+
+    let peer: Awaited<ReturnType<typeof startPeer>>
+    try {
+      peer = await startPeer({ home, env: io.env, overrides, logger })
+    } catch (err) {
+      unlisten()
+      throw err
+    }
+
     const who = (m: Member) => `${m.name} (${m.peerId.slice(-8)})`
     const states = new Map<string, string>()
     peer.membership.on('member:join', (m) => { states.set(m.peerId, 'alive'); io.stdout(`${stamp()} join ${who(m)} ${m.presence.hostname} ${m.addresses[0] ?? ''}\n`) })
@@ -74,6 +99,7 @@ Joins, leaves and state changes are printed on stdout; warnings go to stderr.`,
     } catch (err) {
       // a service that cannot start must not leave a half-started peer holding the process open
       await peer.stop().catch(() => {})
+      unlisten()
       throw err
     }
 
@@ -81,17 +107,9 @@ Joins, leaves and state changes are printed on stdout; warnings go to stderr.`,
     for (const addr of peer.libp2p.getMultiaddrs()) io.stdout(`${stamp()} listening on ${addr.toString()}\n`)
 
     return await new Promise<number>((resolve) => {
-      let signalled = false
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (signalled) {
-          io.stderr(`${stamp()} ${sig} again: exiting without leaving\n`)
-          process.exit(1)
-        }
-        signalled = true
-        io.stdout(`${stamp()} ${sig}: leaving the swarm\n`)
+      leave = () => {
         peer.stop().then(() => {
-          process.off('SIGINT', onSignal)
-          process.off('SIGTERM', onSignal)
+          unlisten()
           io.stdout(`${stamp()} stopped\n`)
           // libp2p may leave a timer or two behind; do not let them hold the exit (unref: never delays it)
           setTimeout(() => { process.exit(process.exitCode ?? 0) }, 300).unref()
@@ -101,8 +119,8 @@ Joins, leaves and state changes are printed on stdout; warnings go to stderr.`,
           resolve(1)
         })
       }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
+      // a signal that came while the peer was starting
+      if (leaveAsked) leave()
     })
   }
 }
