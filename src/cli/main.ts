@@ -8,7 +8,7 @@ import { NodeError } from '../node/errors.ts'
  * The commands, each in its own module under ./commands so `swarm tools` does not
  * pay for loading libp2p. A command module exports `command: Command`.
  */
-const COMMANDS = ['init', 'start', 'peers', 'tools', 'tool', 'ask', 'run', 'jobs', 'show'] as const
+const COMMANDS = ['init', 'start', 'status', 'peers', 'tools', 'tool', 'ask', 'run', 'jobs', 'show'] as const
 
 async function loadCommand (name: string): Promise<Command | undefined> {
   if (!(COMMANDS as readonly string[]).includes(name)) return undefined

@@ -53,7 +53,11 @@ export async function attachJobs (peer: Peer, options: AttachJobsOptions = {}): 
   peer.membership.on('member:leave', gone)
 
   await service.start()
-  registerJobMethods(peer.control, service, peer.membership, { graceMs: config.leaseMs * 3 + config.unreachableWaitMs + 10_000 })
+  registerJobMethods(peer.control, service, peer.membership, {
+    graceMs: config.leaseMs * 3 + config.unreachableWaitMs + 10_000,
+    pool: brains.pool,
+    describeBrain: brains.describe
+  })
   log.info(`jobs attached (brain: ${brains.describe()})`)
   peer.onStop(async () => {
     peer.membership.off('member:join', offer)

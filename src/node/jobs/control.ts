@@ -1,13 +1,15 @@
 /**
- * The control methods behind `swarm run`, `swarm jobs` and `swarm show`:
+ * The control methods behind `swarm run`, `swarm jobs`, `swarm show` and `swarm status`:
  * job.run (streams progress events, resolves with the report), job.list, job.show,
- * jobs.stats (drop counters and totals).
+ * jobs.stats (drop counters and totals), jobs.status (what `swarm status` shows of jobs,
+ * tasks and the inference pool).
  */
 import type { JobReport } from '../../gossip/messages-report.ts'
 import type { MembershipView } from '../../gossip/types.ts'
+import type { EndpointStats } from '../../think/pool.ts'
 import type { ControlServer } from '../control-server.ts'
-import { JobRejectedError } from './errors.ts'
-import type { JobsService } from './service.ts'
+import { JobAmbiguousError, JobNotFoundError, JobRejectedError } from './errors.ts'
+import type { JobsService, JobSummary } from './service.ts'
 
 /** Events job.run streams before its result (see docs/report.md). */
 export type JobRunEvent =
@@ -15,6 +17,34 @@ export type JobRunEvent =
   | { type: 'coordinator', epoch: number, peerId: string, name: string }
   | { type: 'task', taskId: string, host: string | null, state: string, worker: string | null, ms: number | null, findings: number }
   | { type: 'progress', tasks: number, pending: number, running: number, done: number, error: number, unreachable: number }
+
+/** The answer of `jobs.status`, the jobs half of `swarm status --json`. */
+export interface JobsStatus {
+  /** one line: which brain tasks think with, and why */
+  brain: string | null
+  /** every endpoint in this peer's inference pool (configured and offered by peers) */
+  endpoints: Array<EndpointStats & { cooling: boolean }>
+  tasks: { running: number, slots: number }
+  jobs: { known: number, running: number, ended: number, completed: number, partial: number, failed: number, coordinating: string[] }
+  /** job messages dropped at the edge, by reason */
+  drops: { total: number, reasons: Record<string, number> }
+}
+
+/** What the job methods read besides the service; absent parts show as empty. */
+export interface JobMethodsOptions {
+  graceMs: number
+  pool?: { stats: () => EndpointStats[] }
+  describeBrain?: () => string
+}
+
+/** Resolves a job id, or a prefix naming exactly one job (an exact id wins over longer ones). */
+export function resolveJobId (jobs: JobSummary[], idOrPrefix: string): string {
+  if (jobs.some(j => j.jobId === idOrPrefix)) return idOrPrefix
+  const matches = jobs.filter(j => j.jobId.startsWith(idOrPrefix))
+  if (matches.length === 0) throw new JobNotFoundError(idOrPrefix)
+  if (matches.length > 1) throw new JobAmbiguousError(idOrPrefix, matches)
+  return matches[0].jobId
+}
 
 /** Resolves names, hostnames or peerIds (or a unique peerId suffix) to peerIds. */
 export function resolveTargets (membership: MembershipView, targets: string[]): string[] {
@@ -29,7 +59,7 @@ export function resolveTargets (membership: MembershipView, targets: string[]): 
   })
 }
 
-export function registerJobMethods (control: ControlServer, service: JobsService, membership: MembershipView, options: { graceMs: number }): void {
+export function registerJobMethods (control: ControlServer, service: JobsService, membership: MembershipView, options: JobMethodsOptions): void {
   control.handle('job.run', async (params: { prompt?: unknown, targets?: unknown, deadline?: unknown }, { emit, signal }) => {
     if (typeof params.prompt !== 'string') throw new JobRejectedError('prompt must be a string', 'ERR_BAD_PARAMS')
     const targetNames = Array.isArray(params.targets) ? params.targets.map(String) : []
@@ -101,8 +131,30 @@ export function registerJobMethods (control: ControlServer, service: JobsService
 
   control.handle('job.show', async (params: { jobId?: unknown }) => {
     if (typeof params.jobId !== 'string' || params.jobId === '') throw new JobRejectedError('jobId must be a string', 'ERR_BAD_PARAMS')
-    return service.report(params.jobId)
+    return service.report(resolveJobId(service.list(), params.jobId))
   })
 
   control.handle('jobs.stats', async () => service.stats())
+
+  control.handle('jobs.status', async (): Promise<JobsStatus> => {
+    const stats = service.stats()
+    const jobs = service.list()
+    const count = (status: JobSummary['status']) => jobs.filter(j => j.status === status).length
+    const now = Date.now()
+    return {
+      brain: options.describeBrain?.() ?? null,
+      endpoints: (options.pool?.stats() ?? []).map(e => ({ ...e, cooling: e.coolingDownUntil != null && e.coolingDownUntil > now })),
+      tasks: { running: stats.tasksRunning, slots: service.config.maxConcurrentTasks },
+      jobs: {
+        known: jobs.length,
+        running: count('running'),
+        ended: jobs.length - count('running'),
+        completed: count('completed'),
+        partial: count('partial'),
+        failed: count('failed'),
+        coordinating: stats.coordinating
+      },
+      drops: { total: stats.dropped, reasons: stats.drops }
+    }
+  })
 }

@@ -27,3 +27,20 @@ export class JobNotFoundError extends JobsError {
     super(`no job ${jobId} in this peer's history`, { code: 'ERR_JOB_NOT_FOUND' })
   }
 }
+
+/** A job id prefix that names several jobs; `candidates` are their ids, newest first. */
+export class JobAmbiguousError extends JobsError {
+  readonly candidates: string[]
+  constructor (prefix: string, candidates: Array<{ jobId: string, status: string, prompt: string }>) {
+    const shown = candidates.slice(0, 8).map(c => `${c.jobId} (${c.status}, "${oneLine(c.prompt, 30)}")`)
+    const more = candidates.length > shown.length ? ` and ${candidates.length - shown.length} more` : ''
+    super(`'${oneLine(prefix, 40)}' is ambiguous: it matches ${candidates.length} jobs: ${shown.join(', ')}${more}`, { code: 'ERR_JOB_AMBIGUOUS' })
+    this.candidates = candidates.map(c => c.jobId)
+  }
+}
+
+/** A prompt inside a one-line error: no newlines, bounded. */
+function oneLine (text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat
+}
