@@ -51,6 +51,7 @@ export class Coordinator {
   /** unreachable host-bound tasks whose host we saw dark: offered again when it returns */
   private readonly darkSeen = new Set<string>()
   private readonly claims = new Map<string, { attempt: number, claims: Array<{ worker: string, load: number }>, timer: NodeJS.Timeout }>()
+  private poked = false
 
   constructor (
     private readonly c: CoordinatorComponents,
@@ -148,6 +149,16 @@ export class Coordinator {
 
   private isAlive (peerId: string): boolean {
     return this.c.alive().some(m => m.peerId === peerId)
+  }
+
+  /**
+   * A tick as soon as the current event is handled, coalesced: the last result (or a task
+   * given up) ends the job now rather than on the next timer tick, up to tickMs later.
+   */
+  poke (): void {
+    if (this.poked || this.phase.type !== 'fanning-out') return
+    this.poked = true
+    setImmediate(() => { this.poked = false; this.tick() })
   }
 
   tick (): void {

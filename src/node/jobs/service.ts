@@ -240,8 +240,13 @@ export class JobsService extends EventEmitter {
       case 'task.claim':
         this.coordinators.get(record.jobId)?.onClaim(message)
         break
+      case 'job.submitted':
+        // the first-ranked peer claims now, not on the next timer tick
+        this.tickSoon()
+        break
       case 'task.result':
       case 'task.state':
+        this.coordinators.get(record.jobId)?.poke()
         this.emit('task:done', { jobId: record.jobId, taskId: message.taskId, state: record.tasks.get(message.taskId)?.state, counts: taskCounts(record) })
         break
       case 'job.result':
@@ -289,6 +294,18 @@ export class JobsService extends EventEmitter {
    */
   private live (): Member[] {
     return this.c.membership.list().filter(m => m.state !== 'dead')
+  }
+
+  private tickPending = false
+
+  /** One tick as soon as the current event is handled (coalesced). */
+  private tickSoon (): void {
+    if (this.tickPending) return
+    this.tickPending = true
+    setImmediate(() => {
+      this.tickPending = false
+      if (this.state.type === 'running') this.tick()
+    })
   }
 
   private tick (): void {
