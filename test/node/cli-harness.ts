@@ -30,9 +30,9 @@ export function cliHarness (prefix: string) {
     })
   }
 
-  /** `swarm start` on loopback with mDNS off; output() is stdout and stderr together */
-  function startPeer (home: string, args: string[] = []): { child: ChildProcess, output: () => string } {
-    const child = spawn(NODE, [SWARM_BIN, 'start', '--home', home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args])
+  /** `swarm start` on loopback with mDNS off (env on top of ours); output() is stdout and stderr together */
+  function startPeer (home: string, args: string[] = [], env: Record<string, string> = {}): { child: ChildProcess, output: () => string } {
+    const child = spawn(NODE, [SWARM_BIN, 'start', '--home', home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { env: { ...process.env, ...env } })
     started.push(child)
     let out = ''
     child.stdout!.on('data', (d: Buffer) => { out += d.toString() })

@@ -5,13 +5,16 @@
  * and the job control methods. `swarm start` calls this once.
  */
 import type { Member } from '../../gossip/types.ts'
-import { createBrains, verifyFindings, type Brains, type BrainFlags } from '../../think/index.ts'
+import { createBrains, normaliseBaseUrl, verifyFindings, type Brains, type BrainFlags } from '../../think/index.ts'
 import { localToolRunner } from '../../tools/index.ts'
 import type { ToolRunner } from '../../tools/types.ts'
 import type { Peer } from '../peer.ts'
 import { registerJobMethods } from './control.ts'
 import { JobsService } from './service.ts'
 import { JobStore } from './store.ts'
+
+/** (peer, url) pairs remembered as warned about; bounded since presence is untrusted. */
+const MAX_WARNED_OFFERS = 1024
 
 export interface AttachJobsOptions {
   /** brain flags of `swarm start` (--brain, --model) */
@@ -44,7 +47,23 @@ export async function attachJobs (peer: Peer, options: AttachJobsOptions = {}): 
   const stopContribution = peer.presence.contribute(() => ({ tasksRunning: service.stats().tasksRunning }))
 
   // the shared brain: what each member offers in presence, while it is alive
-  const offer = (m: Member) => { if (m.state !== 'dead') brains.pool.setPeerEndpoints(m.peerId, m.presence.endpoints) }
+  const offer = (m: Member) => { if (m.state !== 'dead') brains.pool.setPeerEndpoints(m.peerId, usableOffers(m)) }
+  // presence is untrusted and repeats: an invalid URL is warned about once per (peer, url), not at every change
+  const warned = new Set<string>()
+  const usableOffers = (m: Member) => m.presence.endpoints.filter(ep => {
+    try {
+      normaliseBaseUrl(ep.url)
+      return true
+    } catch (err: any) {
+      const key = `${m.peerId} ${ep.url}`
+      if (!warned.has(key)) {
+        if (warned.size >= MAX_WARNED_OFFERS) warned.delete(warned.values().next().value!)
+        warned.add(key)
+        log.warn(`ignoring the brain ${JSON.stringify(ep.url.slice(0, 200))} offered by ${m.name} (${m.peerId}): ${String(err?.message ?? err).replace(/\s+/g, ' ').slice(0, 300)}`)
+      }
+      return false
+    }
+  })
   const gone = (m: Member) => { brains.pool.removePeer(m.peerId) }
   const onUpdate = (m: Member) => { if (m.state === 'dead') gone(m); else offer(m) }
   for (const m of peer.membership.list()) offer(m)

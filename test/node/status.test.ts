@@ -1,0 +1,174 @@
+import { join } from 'node:path'
+import { createServer, type Server } from 'node:net'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { callControl } from '../../src/node/control-client.ts'
+import { initHome } from '../../src/node/home.ts'
+import { createLogger } from '../../src/node/logger.ts'
+import { startPeer, type Peer, type PeerRow } from '../../src/node/peer.ts'
+import { JOBS_TOPIC } from '../../src/gossip/messages.ts'
+import { PRESENCE_TOPIC } from '../../src/gossip/presence.ts'
+import type { StatusReport } from '../../src/cli/commands/status.ts'
+import { startFakeOpenAI, turns, type FakeOpenAI } from '../helpers/fake-openai.ts'
+import { cliHarness, exited, expectOneLineError } from './cli-harness.ts'
+
+// `swarm status` and `swarm show` as a sysadmin meets them: a real `swarm start` on
+// 127.0.0.1 with mDNS off, a scripted OpenAI-compatible server as its brain, and a second
+// peer in this process (also loopback, no mDNS) that sends what a real peer cannot be made
+// to send from the CLI: malformed gossip and an invalid offered brain URL.
+const { root, swarm, startPeer: startCliPeer } = cliHarness('swarm-status-')
+const quiet = createLogger('test', { level: 'error', sink: () => {} })
+const inProcess: Peer[] = []
+let llm: FakeOpenAI | undefined
+afterAll(async () => {
+  for (const p of inProcess) await p.stop()
+  await llm?.close()
+})
+
+const status = async (home: string): Promise<StatusReport> => {
+  const r = await swarm(['status', '--home', home, '--json'])
+  expect(r.code, r.stderr).toBe(0)
+  return JSON.parse(r.stdout) as StatusReport
+}
+
+/** a TCP port on 127.0.0.1 that refuses connections: an inference endpoint that is down */
+async function closedPort (): Promise<number> {
+  const s: Server = createServer()
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as { port: number }).port
+  await new Promise<void>(resolve => s.close(() => { resolve() }))
+  return port
+}
+
+const commonPrefix = (a: string, b: string) => {
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  return a.slice(0, i)
+}
+
+describe('swarm status', () => {
+  it('with no peer running says so in the same one line as swarm peers', async () => {
+    const home = join(root, 'nobody')
+    const s = await swarm(['status', '--home', home])
+    const p = await swarm(['peers', '--home', home])
+    expectOneLineError(s, `swarm start --home ${home}`)
+    expect(s.code).toBe(p.code)
+    expect(s.stderr.replace(/^swarm status:/, '')).toBe(p.stderr.replace(/^swarm peers:/, ''))
+  })
+
+  it('shows the peer, members, endpoints, task slots, jobs and drops; show lists the jobs a prefix names', async () => {
+    llm = await startFakeOpenAI({ script: () => turns.text('Nothing unusual found on this host.') })
+    const down = `http://127.0.0.1:${await closedPort()}/v1`
+    const a = join(root, 'alpha')
+    const c = join(root, 'gamma')
+    expect((await swarm(['init', '--home', a, '--name', 'alpha'])).code).toBe(0)
+    await initHome({ home: c, name: 'gamma', swarmKeyFile: join(a, 'swarm.key') })
+    const peerA = startCliPeer(a, [], {
+      // (TOML values) the endpoint that is down first: it is tried (and fails) before the live one
+      SWARM_CONFIG__THINK__ENDPOINTS: `[{ url = "${down}", model = "m" }, { url = "${llm.url}", model = "m" }]`,
+      // long enough that it is still cooling when we look, however slow the machine
+      SWARM_CONFIG__THINK__COOLDOWNMS: '600000'
+    })
+    try {
+      await vi.waitFor(() => { expect(peerA.output()).toMatch(/listening on \S+/) }, { timeout: 20_000, interval: 50 })
+      const listening = /listening on (\S+)/.exec(peerA.output())![1]
+      const version = (await swarm(['--version'])).stdout.trim()
+      const self = (await callControl<PeerRow[]>(a, 'peers')).find(r => r.self)!
+
+      const first = await status(a)
+      expect(first.peer).toMatchObject({ name: 'alpha', peerId: self.peerId, version, pid: peerA.child.pid, home: a })
+      expect(first.peer.addresses).toContain(listening)
+      expect(first.peer.uptimeMs).toBeGreaterThan(0)
+      expect(first.members).toEqual({ alive: 1, suspect: 0, dead: 0, total: 1 })
+      expect(first.tasks).toEqual({ running: 0, slots: 2 })
+      expect(first.jobs).toMatchObject({ known: 0, running: 0, ended: 0 })
+      expect(first.endpoints.map(e => [e.url, e.source, e.requests, e.cooling])).toEqual([[down, 'config', 0, false], [llm.url, 'config', 0, false]])
+      expect(first.drops.jobs).toEqual({ total: 0, reasons: {} })
+
+      // two jobs on this box: the endpoint that is down fails and cools, the live one answers
+      const ids: string[] = []
+      for (const prompt of ['check the disks', 'check the services']) {
+        const r = await swarm(['run', prompt, '--target', 'alpha', '--json', '--home', a])
+        expect(r.stdout, r.stderr).toMatch(/^\{/)
+        ids.push((JSON.parse(r.stdout) as { jobId: string }).jobId)
+      }
+      const after = await status(a)
+      expect(after.jobs).toMatchObject({ known: 2, running: 0, ended: 2 })
+      expect(after.jobs!.completed + after.jobs!.partial + after.jobs!.failed).toBe(2)
+      expect(after.tasks).toEqual({ running: 0, slots: 2 })
+      const [dead, live] = after.endpoints
+      expect(dead).toMatchObject({ url: down, inFlight: 0, cooling: true })
+      expect(dead.failures).toBeGreaterThanOrEqual(2)
+      expect(dead.coolingDownUntil).toBeGreaterThan(Date.now())
+      expect(live).toMatchObject({ url: llm.url, inFlight: 0, failures: 0, cooling: false })
+      expect(live.requests).toBeGreaterThanOrEqual(1)
+      expect(live.requests).toBe(llm.requests.length)
+      expect(live.avgLatencyMs).toBeGreaterThan(0)
+
+      // the human view carries the same facts
+      const human = await swarm(['status', '--home', a])
+      expect(human.code, human.stderr).toBe(0)
+      for (const fact of [self.peerId, listening, down, llm.url]) expect(human.stdout).toContain(fact)
+
+      // show: a prefix naming both jobs is ambiguous and lists them; one naming one job works
+      const both = commonPrefix(ids[0], ids[1])
+      const ambiguous = await swarm(['show', both, '--home', a])
+      expectOneLineError(ambiguous, ids[0])
+      expect(ambiguous.code).toBe(1)
+      for (const id of ids) expect(ambiguous.stderr).toContain(id)
+      await expect(callControl(a, 'job.show', { jobId: both })).rejects.toMatchObject({ name: 'ControlCallError', code: 'ERR_JOB_AMBIGUOUS' })
+      await expect(callControl(a, 'job.show', { jobId: 'jnosuchjob' })).rejects.toMatchObject({ name: 'ControlCallError', code: 'ERR_JOB_NOT_FOUND' })
+      const unique = ids[1].slice(0, both.length + 1)
+      const shown = await swarm(['show', unique, '--json', '--home', a])
+      expect(shown.code, shown.stderr).toBe(0)
+      expect(JSON.parse(shown.stdout).jobId).toBe(ids[1])
+
+      // a second member, in this process, joins through A's address
+      const gamma = await startPeer({ home: c, env: {}, logger: quiet, overrides: { peer: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [listening] }, discovery: { mdns: false } } })
+      inProcess.push(gamma)
+      await vi.waitFor(async () => { expect((await status(a)).members).toEqual({ alive: 2, suspect: 0, dead: 0, total: 2 }) }, { timeout: 20_000, interval: 200 })
+
+      // malformed gossip is dropped and counted by reason, per layer
+      const garbage = new TextEncoder().encode('this is not json')
+      await gamma.bus.publishReliably(JOBS_TOPIC, garbage, { signal: AbortSignal.timeout(20_000) })
+      await gamma.bus.publishReliably(PRESENCE_TOPIC, garbage, { signal: AbortSignal.timeout(20_000) })
+      await vi.waitFor(async () => {
+        const s = await status(a)
+        expect(s.drops.jobs!.reasons['bad-json']).toBeGreaterThanOrEqual(1)
+        expect(s.drops.presence.total).toBeGreaterThanOrEqual(1)
+      }, { timeout: 20_000, interval: 200 })
+      const stats = await callControl<{ dropped: number, drops: Record<string, number> }>(a, 'jobs.stats')
+      expect((await status(a)).drops.jobs).toEqual({ total: stats.dropped, reasons: stats.drops })
+
+      // an invalid offered brain URL is warned about once per (peer, url), not at every presence change
+      const bad = ['ftp://brain.invalid/v1', 'not a url at all']
+      gamma.presence.set({ endpoints: [{ url: bad[0] }] })
+      let tasks = 0
+      gamma.presence.contribute(() => ({ tasksRunning: tasks }))
+      for (let i = 1; i <= 5; i++) {
+        // each change is a member:update on A; wait until A has it before the next
+        tasks = i
+        gamma.presence.announce()
+        await vi.waitFor(async () => {
+          const row = (await callControl<PeerRow[]>(a, 'peers')).find(r => r.peerId === gamma.peerId)
+          expect(row?.tasksRunning).toBe(i)
+        }, { timeout: 20_000, interval: 50 })
+      }
+      gamma.presence.set({ endpoints: [{ url: bad[0] }, { url: bad[1] }] })
+      tasks = 0
+      gamma.presence.announce()
+      // (the peer's warnings reach stderr by default: a sysadmin sees them without asking)
+      const warnings = (url: string) => peerA.output().split('\n').filter(l => / warn /.test(l) && l.includes(JSON.stringify(url)) && l.includes(gamma.peerId))
+      await vi.waitFor(() => { expect(warnings(bad[1])).toHaveLength(1) }, { timeout: 20_000, interval: 50 })
+      expect(warnings(bad[0])).toHaveLength(1)
+      // neither became an endpoint
+      expect((await status(a)).endpoints.map(e => e.url)).toEqual([down, llm.url])
+
+      // a member that leaves is counted dead
+      await gamma.stop()
+      await vi.waitFor(async () => { expect((await status(a)).members).toEqual({ alive: 1, suspect: 0, dead: 1, total: 2 }) }, { timeout: 20_000, interval: 200 })
+    } finally {
+      peerA.child.kill('SIGTERM')
+      await exited(peerA.child)
+    }
+  }, 120_000)
+})
