@@ -117,7 +117,11 @@ function badReport (message: MessageOf<'job.result'> | MessageOf<'job.report'>):
   return null
 }
 
-/** A relayed submission must be the one in our log (a report of another job is forged). */
+/**
+ * A relayed submission must be the one in our log (a report of another job is forged).
+ * The deadline is not compared: each peer caps it at its own maxDeadlineS on receipt
+ * (bound.ts), so two honest logs of one job may differ there.
+ */
 function sameSubmission (a: MessageOf<'job.submitted'>, b: MessageOf<'job.submitted'>): boolean {
-  return a.submitter === b.submitter && a.submittedAt === b.submittedAt && a.prompt === b.prompt && a.deadline === b.deadline
+  return a.submitter === b.submitter && a.submittedAt === b.submittedAt && a.prompt === b.prompt
 }

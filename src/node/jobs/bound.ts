@@ -1,9 +1,13 @@
 /**
+ * Bounds on what crosses the wire: a task outcome and a job report kept under one
+ * message's size, and deadlines kept under the config's maximum on receipt.
+ *
  * Keeps a task outcome under the size of one task.result message. Structured tool
  * data goes first (largest first; findings keep the worker's verification verdicts),
  * then long texts are cut, then findings and tool calls beyond a count.
  */
 import { MAX_MESSAGE_BYTES, MAX_REPORT_BYTES } from '../../gossip/messages-codec.ts'
+import type { JobMessage, JobSubmitted } from '../../gossip/messages.ts'
 import type { JobReport } from '../../gossip/messages-report.ts'
 import { taskOutcomeSchema, type WireTaskOutcome } from '../../gossip/messages-outcome.ts'
 import type { TaskOutcome } from '../../think/types.ts'
@@ -76,4 +80,47 @@ export function boundReport (report: JobReport, maxBytes = MAX_REPORT_BYTES - 16
   while (size(r) > maxBytes && r.findings.length > 0) r.findings = r.findings.slice(0, Math.floor(r.findings.length / 2))
   while (size(r) > maxBytes && r.tasks.some(t => t.toolCalls.length > 0)) for (const t of r.tasks) t.toolCalls = t.toolCalls.slice(0, Math.floor(t.toolCalls.length / 2))
   return r
+}
+
+/** How far ahead of our clock a submission may be dated (clock skew between boxes), ms. */
+export const MAX_CLOCK_AHEAD_MS = 60_000
+
+/**
+ * The latest deadline this peer honours for a job submitted at `submittedAt`. It depends
+ * only on the message while the submitter's clock is sane, so every peer with the same
+ * config holds the same deadline; a submission dated in the future is measured from our
+ * clock instead, so nobody can buy time by lying about when it asked.
+ */
+export function latestDeadline (submittedAt: number, now: number, maxDeadlineMs: number): number {
+  return Math.min(submittedAt, now + MAX_CLOCK_AHEAD_MS) + maxDeadlineMs
+}
+
+/**
+ * Caps every deadline an incoming message carries at the config's maximum, so a hostile
+ * or buggy submitter cannot make peers hold a job (and its election, its tasks) for a year.
+ * Clamped rather than dropped: a peer whose own limit is larger (or whose clock runs ahead)
+ * still gets its job run by the whole fleet, within our bound, instead of by itself alone.
+ * Returns the message itself when nothing needed a cap.
+ */
+export function boundDeadlines<M extends JobMessage> (message: M, now: number, maxDeadlineMs: number): M {
+  switch (message.type) {
+    case 'job.submitted':
+      return boundSubmission(message, now, maxDeadlineMs) as M
+    case 'job.report': {
+      const submitted = boundSubmission(message.submitted, now, maxDeadlineMs)
+      return submitted === message.submitted ? message : { ...message, submitted }
+    }
+    case 'task.offer': {
+      // an offer has no submission time: measure from our clock
+      const latest = now + maxDeadlineMs
+      return message.deadline != null && message.deadline > latest ? { ...message, deadline: latest } : message
+    }
+    default:
+      return message
+  }
+}
+
+function boundSubmission (s: JobSubmitted, now: number, maxDeadlineMs: number): JobSubmitted {
+  const latest = latestDeadline(s.submittedAt, now, maxDeadlineMs)
+  return s.deadline > latest ? { ...s, deadline: latest } : s
 }

@@ -13,6 +13,7 @@ import type { Bus, Member, MembershipView } from '../../gossip/types.ts'
 import type { Finding, JobBrain, TaskBrain, ToolCallRecord, VerifiedFinding } from '../../think/types.ts'
 import type { ToolRunner } from '../../tools/types.ts'
 import { authorize } from './authorize.ts'
+import { boundDeadlines } from './bound.ts'
 import type { JobsConfig } from './config.ts'
 import { Coordinator } from './coordinator.ts'
 import { JobElections } from './elections.ts'
@@ -58,7 +59,7 @@ const STORED = new Set<JobMessage['type']>(['job.submitted', 'job.claim', 'job.p
 
 export class JobsService extends EventEmitter {
   readonly drops = new DropCounter()
-  readonly counters = { received: 0, accepted: 0, ignored: 0, sent: 0, takeovers: 0 }
+  readonly counters = { received: 0, accepted: 0, ignored: 0, sent: 0, takeovers: 0, deadlinesClamped: 0 }
   private readonly records = new Map<string, JobRecord>()
   private readonly elections: JobElections
   private readonly rate: SenderRateLimit
@@ -141,7 +142,9 @@ export class JobsService extends EventEmitter {
     if (!this.rate.allow(from)) { this.drop('rate-limited', from, ''); return }
     const decoded = decodeMessage(data)
     if (!decoded.ok) { this.drop(decoded.reason, from, decoded.detail); return }
-    this.handle(decoded.message, from)
+    const message = boundDeadlines(decoded.message, this.now(), this.config.maxDeadlineS * 1000)
+    if (message !== decoded.message) { this.counters.deadlinesClamped++; this.c.log?.(`capped the deadline of ${message.type} from ${from.slice(-8)} at ${this.config.maxDeadlineS} s`) }
+    this.handle(message, from)
   }
 
   private drop (reason: Parameters<DropCounter['count']>[0], from: string, detail: string): void {
