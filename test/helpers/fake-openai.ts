@@ -35,6 +35,12 @@ export type Turn =
   | { kind: 'error', status: number, message?: string, retryAfterSeconds?: number, delayMs?: number }
   /** never answers; the socket stays open until the client gives up (timeout/abort) or close() */
   | { kind: 'hang' }
+  /**
+   * starts answering, then goes silent with the socket open (until the client gives up or
+   * close()): with `stream` the SSE headers, the role chunk and the first piece of `content`;
+   * without, the headers and the first half of the JSON body
+   */
+  | { kind: 'stall', content?: string }
   /** HTTP 200 with a body that is not a chat completion */
   | { kind: 'garbage', body: string, delayMs?: number }
 
@@ -46,6 +52,8 @@ export const turns = {
   toolCallsWith: (opts: { content?: string, delayMs?: number }, ...calls: FakeToolCall[]): Turn => ({ kind: 'tool_calls', calls, ...opts }),
   error: (status: number, opts: { message?: string, retryAfterSeconds?: number, delayMs?: number } = {}): Turn => ({ kind: 'error', status, ...opts }),
   hang: (): Turn => ({ kind: 'hang' }),
+  /** a reply that starts and never finishes (a stalled stream) */
+  stall: (content = 'Checking the disk'): Turn => ({ kind: 'stall', content }),
   garbage: (body = 'this is not json'): Turn => ({ kind: 'garbage', body }),
   /**
    * Tool calls written into the message text instead of `tool_calls`, the way small local
@@ -198,9 +206,10 @@ export async function startFakeOpenAI (options: FakeOpenAIOptions = {}): Promise
       return
     }
     record.turn = turn
-    if (turn.kind === 'hang') {
+    if (turn.kind === 'hang' || turn.kind === 'stall') {
       hanging.add(res)
       res.on('close', () => hanging.delete(res))
+      if (turn.kind === 'stall') startThenStall(res, model, turn.content ?? '', record.stream)
       return
     }
     if (turn.delayMs != null && turn.delayMs > 0) {
@@ -278,6 +287,21 @@ function sendStream (res: ServerResponse, model: string, content: string, calls:
   chunk({}, calls.length > 0 ? 'tool_calls' : 'stop')
   res.write('data: [DONE]\n\n')
   res.end()
+}
+
+/** The opening of a reply, flushed, and then nothing more. */
+function startThenStall (res: ServerResponse, model: string, content: string, stream: boolean): void {
+  if (stream) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    const head = { id: 'chatcmpl-stall', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model }
+    res.write(`data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`)
+    const first = pieces(content, 2)[0]
+    if (first != null) res.write(`data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: { content: first }, finish_reason: null }] })}\n\n`)
+    return
+  }
+  const body = JSON.stringify({ id: 'chatcmpl-stall', object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] })
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.write(body.slice(0, Math.floor(body.length / 2)))
 }
 
 function pieces (text: string, n: number): string[] {
