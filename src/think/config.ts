@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import {
   DEFAULT_COOLDOWN_MS, DEFAULT_FAILURES_BEFORE_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PARALLEL_TOOLS,
-  DEFAULT_MAX_CONTEXT_CHARS, DEFAULT_MAX_STEPS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_REQUEST_TIMEOUT_MS
+  DEFAULT_MAX_CONTEXT_CHARS, DEFAULT_MAX_STEPS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_TURN_BUDGET_MS
 } from './constants.ts'
 
 /** One configured OpenAI-compatible endpoint. */
@@ -37,6 +38,9 @@ export const thinkConfigSchema = z.object({
   stream: z.boolean().default(false),
   temperature: z.number().min(0).max(2).default(0.1),
   requestTimeoutMs: z.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
+  turnBudgetMs: z.number().int().positive().default(DEFAULT_TURN_BUDGET_MS),
+  /** 0 = no idle limit (the request timeout still applies) */
+  streamIdleTimeoutMs: z.number().int().min(0).default(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
   maxAttempts: z.number().int().min(1).max(10).default(DEFAULT_MAX_ATTEMPTS),
   failuresBeforeCooldown: z.number().int().min(1).default(DEFAULT_FAILURES_BEFORE_COOLDOWN),
   cooldownMs: z.number().int().min(0).default(DEFAULT_COOLDOWN_MS),

@@ -4,6 +4,19 @@
 export const DEFAULT_MAX_STEPS = 8
 /** Per-request timeout to one endpoint. Local models on small boxes are slow. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000
+/**
+ * The whole of one model turn, retries on other endpoints included: a hung endpoint costs
+ * at most this before the playbook takes over, not requestTimeoutMs per attempt.
+ */
+export const DEFAULT_TURN_BUDGET_MS = 180_000
+/**
+ * A streamed reply (stream = true) that sends nothing for this long is abandoned. Counted
+ * from the response headers: some servers send them before the prompt is read, so it must
+ * cover prompt processing on a slow box.
+ */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
+/** Routing scores within this fraction of each other are a tie, broken round-robin. */
+export const ROUTING_TIE_TOLERANCE = 0.1
 /** Attempts of one chat request across endpoints before giving up. */
 export const DEFAULT_MAX_ATTEMPTS = 3
 /** Consecutive failures after which an endpoint cools down. */

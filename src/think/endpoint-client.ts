@@ -19,6 +19,8 @@ export interface EndpointClientInit {
 export interface CompleteOptions {
   timeoutMs: number
   stream: boolean
+  /** with stream: give up on a reply that sends nothing for this long; 0 or absent = never */
+  streamIdleTimeoutMs?: number
   signal?: AbortSignal
 }
 
@@ -41,7 +43,9 @@ export class EndpointClient {
   async complete (request: ChatRequest, options: CompleteOptions): Promise<ChatReply> {
     const started = performance.now()
     const timeout = AbortSignal.timeout(options.timeoutMs)
-    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    // aborted by the idle watchdog of a streamed reply
+    const idle = new AbortController()
+    const signal = AbortSignal.any([timeout, idle.signal, ...(options.signal != null ? [options.signal] : [])])
     try {
       const model = request.model ?? await this.resolveModel(signal, options.timeoutMs)
       const body = {
@@ -52,11 +56,11 @@ export class EndpointClient {
       }
       const reqOptions = { signal, timeout: options.timeoutMs + 1000, maxRetries: 0 }
       const reply = options.stream
-        ? await this.completeStreaming(body, reqOptions)
+        ? await this.completeStreaming(body, reqOptions, idle, options.streamIdleTimeoutMs ?? 0)
         : await this.completeOnce(body, reqOptions)
       return { ...reply, endpoint: this.url, model, ms: performance.now() - started }
     } catch (err) {
-      throw this.classify(err, options.signal, timeout)
+      throw this.classify(err, options.signal, timeout, idle.signal)
     }
   }
 
@@ -72,15 +76,38 @@ export class EndpointClient {
     return { content: choice.message.content ?? '', toolCalls, finishReason: choice.finish_reason ?? null }
   }
 
-  /** Streams and reassembles: text deltas concatenated, tool call deltas merged by index. */
-  private async completeStreaming (body: any, reqOptions: any): Promise<Omit<ChatReply, 'endpoint' | 'model' | 'ms'>> {
+  /**
+   * Streams and reassembles: text deltas concatenated, tool call deltas merged by index.
+   * A watchdog aborts a reply that goes silent for idleMs (from the headers on).
+   */
+  private async completeStreaming (body: any, reqOptions: { signal: AbortSignal }, idle: AbortController, idleMs: number): Promise<Omit<ChatReply, 'endpoint' | 'model' | 'ms'>> {
     const stream = await this.client.chat.completions.create({ ...body, stream: true }, reqOptions)
     let content = ''
     let finishReason: string | null = null
     const calls = new Map<number, RawToolCall>()
-    for await (const chunk of stream as unknown as AsyncIterable<ChatCompletionChunk>) {
+    let watchdog: NodeJS.Timeout | undefined
+    const rearm = () => {
+      if (idleMs <= 0) return
+      clearTimeout(watchdog)
+      watchdog = setTimeout(() => { idle.abort(new EndpointRequestError(`stream sent nothing for ${idleMs} ms`, { code: 'ERR_STREAM_IDLE' })) }, idleMs)
+    }
+    rearm()
+    try {
+      for await (const chunk of stream as unknown as AsyncIterable<ChatCompletionChunk>) {
+        rearm()
+        mergeChunk(chunk)
+      }
+    } finally {
+      clearTimeout(watchdog)
+    }
+    // the openai stream ends quietly when its signal aborts: a cut-off reply is no reply
+    if (reqOptions.signal.aborted) throw reqOptions.signal.reason
+    const toolCalls = [...calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c)
+    return { content, toolCalls, finishReason }
+
+    function mergeChunk (chunk: ChatCompletionChunk): void {
       const choice = chunk.choices?.[0]
-      if (choice == null) continue
+      if (choice == null) return
       if (typeof choice.delta?.content === 'string') content += choice.delta.content
       for (const delta of choice.delta?.tool_calls ?? []) {
         const index = delta.index ?? calls.size
@@ -92,8 +119,6 @@ export class EndpointClient {
       }
       if (choice.finish_reason != null) finishReason = choice.finish_reason
     }
-    const toolCalls = [...calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c)
-    return { content, toolCalls, finishReason }
   }
 
   /**
@@ -122,8 +147,9 @@ export class EndpointClient {
     return first
   }
 
-  private classify (err: unknown, caller: AbortSignal | undefined, timeout: AbortSignal): Error {
+  private classify (err: unknown, caller: AbortSignal | undefined, timeout: AbortSignal, idle: AbortSignal): Error {
     if (caller?.aborted === true) return new AbortedError(err)
+    if (idle.aborted) return idle.reason as EndpointRequestError
     if (err instanceof EndpointRequestError) return err
     if (timeout.aborted || err instanceof APIConnectionTimeoutError) {
       return new EndpointRequestError('request timed out', { code: 'ERR_TIMEOUT', cause: err })

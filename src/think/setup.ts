@@ -30,6 +30,8 @@ export function createBrains (input: { config?: ThinkConfig, env?: Record<string
     endpoints: choice.kind === 'model' ? choice.endpoints : [],
     model: choice.kind === 'model' ? choice.model : undefined,
     requestTimeoutMs: config.requestTimeoutMs,
+    turnBudgetMs: config.turnBudgetMs,
+    streamIdleTimeoutMs: config.streamIdleTimeoutMs,
     maxAttempts: config.maxAttempts,
     failuresBeforeCooldown: config.failuresBeforeCooldown,
     cooldownMs: config.cooldownMs,
