@@ -1,23 +1,42 @@
 /**
  * The inference pool: every endpoint this peer may think with (config, environment, and
- * those peers advertise), routed by fewest requests in flight, with per-request timeout,
- * retry on another endpoint, cooldown after repeated failures, and readable stats.
+ * those peers advertise), with routing, per-request timeout, retry on another endpoint,
+ * cooldown after repeated failures, and readable stats.
+ *
+ * Routing is by expected completion: each usable endpoint scores
+ *   (requests in flight + 1) x latency estimate
+ * and the lowest score wins, so a 4x slower endpoint gets a turn only once the fast one
+ * has about 4 in flight (or is cooling down). The latency estimate is the endpoint's EWMA
+ * of successful replies, raised to the age of its oldest request still in flight (a hung
+ * or newly overloaded endpoint looks slow before any reply says so). An endpoint with no
+ * reply yet is assumed as fast as the fastest known one, so it gets tried. Scores within
+ * ROUTING_TIE_TOLERANCE of each other are a tie, broken round-robin (least recently picked).
+ *
+ * One chat() call is bounded by turnBudgetMs in all: each attempt gets the smaller of
+ * requestTimeoutMs and what is left of it. An endpoint that timed out (or stalled a
+ * stream) is not tried again within the same call; one that failed fast may be.
  */
 import type { ChatReply, ChatRequest } from './chat.ts'
 import { normaliseBaseUrl, type EndpointSource, type EndpointSpec } from './brain-choice.ts'
 import { EndpointClient } from './endpoint-client.ts'
 import { AbortedError, EndpointRequestError, EndpointsExhaustedError, NoEndpointError } from './errors.ts'
 import {
-  DEFAULT_COOLDOWN_MS, DEFAULT_FAILURES_BEFORE_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUEST_TIMEOUT_MS, LATENCY_EWMA_WEIGHT
+  DEFAULT_COOLDOWN_MS, DEFAULT_FAILURES_BEFORE_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_TURN_BUDGET_MS, LATENCY_EWMA_WEIGHT, ROUTING_TIE_TOLERANCE
 } from './constants.ts'
 import { silentLogger, type Logger } from './logger.ts'
+
+/** How many (peer, bad url) pairs the pool remembers having warned about. */
+const MAX_WARNED_BAD_ENDPOINTS = 1024
 
 export interface InferencePoolInit {
   endpoints?: EndpointSpec[]
   /** model for endpoints that name none; undefined = ask the endpoint */
   model?: string
-  /** @default 120_000 */
+  /** limit on one request to one endpoint; @default 120_000 */
   requestTimeoutMs?: number
+  /** limit on one chat() call, retries included; @default 180_000 */
+  turnBudgetMs?: number
   /** @default 3 */
   maxAttempts?: number
   /** @default 2 */
@@ -26,8 +45,11 @@ export interface InferencePoolInit {
   cooldownMs?: number
   /** @default false */
   stream?: boolean
+  /** with stream: abandon a reply silent for this long; 0 = never; @default 60_000 */
+  streamIdleTimeoutMs?: number
   /** accept setPeerEndpoints(); @default true */
   usePeerEndpoints?: boolean
+  /** wall clock for cooldowns (latency is always measured with performance.now()) */
   now?: () => number
   logger?: Logger
 }
@@ -42,6 +64,8 @@ export interface EndpointStats {
   inFlight: number
   requests: number
   failures: number
+  /** failures that were timeouts or stalled streams (also counted in failures) */
+  timeouts: number
   consecutiveFailures: number
   avgLatencyMs: number | null
   lastLatencyMs: number | null
@@ -59,35 +83,38 @@ export interface InferencePool {
   size: () => number
 }
 
-interface Entry {
+/** The counters stats() shows, kept as they are, plus what only routing needs. */
+interface Entry extends Omit<EndpointStats, 'url' | 'model' | 'inFlight' | 'coolingDownUntil'> {
   key: string
   client: EndpointClient
-  source: EndpointSource
-  peerId?: string
   configuredModel?: string
-  inFlight: number
-  requests: number
-  failures: number
-  consecutiveFailures: number
-  avgLatencyMs: number | null
-  lastLatencyMs: number | null
+  /** epoch ms; 0 = usable */
   coolingDownUntil: number
-  lastError?: string
-  /** for round-robin among otherwise equal endpoints */
+  /** start (performance.now()) of each request in flight, oldest first */
+  running: Map<number, number>
+  /** pick order, for round-robin among tied endpoints */
   lastPicked: number
 }
+
+/** Errors after which the same endpoint is not asked again within one chat() call. */
+const SLOW_FAILURES = new Set(['ERR_TIMEOUT', 'ERR_STREAM_IDLE'])
 
 export function createInferencePool (init: InferencePoolInit = {}): InferencePool {
   const now = init.now ?? Date.now
   const log = init.logger ?? silentLogger
   const timeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const budgetMs = init.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS
   const maxAttempts = init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
   const failuresBeforeCooldown = init.failuresBeforeCooldown ?? DEFAULT_FAILURES_BEFORE_COOLDOWN
   const cooldownMs = init.cooldownMs ?? DEFAULT_COOLDOWN_MS
   const stream = init.stream ?? false
+  const idleTimeoutMs = init.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS
   const usePeers = init.usePeerEndpoints ?? true
   const entries = new Map<string, Entry>()
   let pickCounter = 0
+  let requestCounter = 0
+  // (peer, url) pairs already warned about: presence repeats, the warning should not
+  const warnedBad = new Set<string>()
 
   const keyOf = (url: string, model: string | undefined) => `${url}|${model ?? ''}`
 
@@ -99,35 +126,42 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
       key,
       client: new EndpointClient({ url: spec.url, apiKey: spec.apiKey, model }),
       source: spec.source,
-      peerId,
+      ...(peerId != null ? { peerId } : {}),
       configuredModel: model,
-      inFlight: 0,
       requests: 0,
       failures: 0,
+      timeouts: 0,
       consecutiveFailures: 0,
       avgLatencyMs: null,
       lastLatencyMs: null,
       coolingDownUntil: 0,
+      running: new Map(),
       lastPicked: 0
     })
   }
 
   for (const spec of init.endpoints ?? []) add(spec)
 
-  /** Fewest in flight first; then the faster (within 20%); then the one used longest ago. */
-  function pick (tried: Set<string>): Entry | undefined {
+  /** Lowest expected completion among usable endpoints not excluded; fresh ones before retried ones. */
+  function pick (tried: Set<string>, excluded: Set<string>): Entry | undefined {
     const t = now()
-    const usable = [...entries.values()].filter(e => e.coolingDownUntil <= t)
+    const usable = [...entries.values()].filter(e => e.coolingDownUntil <= t && !excluded.has(e.key))
     const fresh = usable.filter(e => !tried.has(e.key))
-    const pool = fresh.length > 0 ? fresh : usable
-    pool.sort((a, b) => {
-      if (a.inFlight !== b.inFlight) return a.inFlight - b.inFlight
-      const la = a.avgLatencyMs ?? 0
-      const lb = b.avgLatencyMs ?? 0
-      if (Math.abs(la - lb) > 0.2 * Math.max(la, lb, 1)) return la - lb
-      return a.lastPicked - b.lastPicked
-    })
-    return pool[0]
+    const candidates = fresh.length > 0 ? fresh : usable
+    if (candidates.length === 0) return undefined
+    const known = candidates.map(e => e.avgLatencyMs).filter((ms): ms is number => ms != null)
+    const optimistic = known.length > 0 ? Math.min(...known) : 1
+    const at = performance.now()
+    const score = (e: Entry): number => {
+      const oldest = e.running.values().next().value
+      const estimate = Math.max(e.avgLatencyMs ?? optimistic, oldest == null ? 0 : at - oldest, 1)
+      return (e.running.size + 1) * estimate
+    }
+    const scored = candidates.map(e => ({ e, s: score(e) }))
+    const best = Math.min(...scored.map(x => x.s))
+    const tied = scored.filter(x => x.s <= best * (1 + ROUTING_TIE_TOLERANCE))
+    tied.sort((a, b) => a.e.lastPicked - b.e.lastPicked)
+    return tied[0].e
   }
 
   function succeeded (e: Entry, ms: number): void {
@@ -137,11 +171,15 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
     e.avgLatencyMs = e.avgLatencyMs == null ? ms : e.avgLatencyMs * (1 - LATENCY_EWMA_WEIGHT) + ms * LATENCY_EWMA_WEIGHT
   }
 
-  function failed (e: Entry, err: EndpointRequestError | Error, ms: number): void {
+  function failed (e: Entry, err: Error, ms: number): void {
+    const code = (err as EndpointRequestError).code
     e.failures++
     e.consecutiveFailures++
     e.lastError = err.message
-    if ((err as EndpointRequestError).code === 'ERR_TIMEOUT') e.lastLatencyMs = ms
+    if (SLOW_FAILURES.has(code)) {
+      e.timeouts++
+      e.lastLatencyMs = ms
+    }
     const retryAfter = (err as EndpointRequestError).retryAfterMs
     if (retryAfter != null && retryAfter > 0) {
       e.coolingDownUntil = Math.max(e.coolingDownUntil, now() + retryAfter)
@@ -154,31 +192,45 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
 
   async function chat (request: ChatRequest, options: { signal?: AbortSignal } = {}): Promise<ChatReply> {
     if (entries.size === 0) throw new NoEndpointError()
+    const deadline = performance.now() + budgetMs
     const attempts: Array<{ url: string, error: string }> = []
     const tried = new Set<string>()
+    const excluded = new Set<string>()
     let lastErr: unknown
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (options.signal?.aborted === true) throw new AbortedError(options.signal.reason)
-      const e = pick(tried)
+      const left = Math.floor(deadline - performance.now())
+      if (left <= 0) {
+        log.debug(`turn budget of ${budgetMs} ms spent after ${attempt} attempt(s)`)
+        break
+      }
+      const e = pick(tried, excluded)
       if (e == null) break
       tried.add(e.key)
-      e.inFlight++
+      const id = ++requestCounter
+      const started = performance.now()
+      e.running.set(id, started)
       e.requests++
       e.lastPicked = ++pickCounter
-      const started = performance.now()
       try {
-        const reply = await e.client.complete(request, { timeoutMs, stream, signal: options.signal })
+        const reply = await e.client.complete(request, {
+          timeoutMs: Math.min(timeoutMs, left),
+          stream,
+          streamIdleTimeoutMs: idleTimeoutMs,
+          signal: options.signal
+        })
         succeeded(e, reply.ms)
         return reply
       } catch (err: any) {
         if (err instanceof AbortedError) throw err
         const error = err instanceof Error ? err : new Error(String(err))
         failed(e, error, performance.now() - started)
+        if (SLOW_FAILURES.has((error as EndpointRequestError).code)) excluded.add(e.key)
         attempts.push({ url: e.client.url, error: `${error.message}` })
         log.debug(`attempt ${attempt + 1} on ${e.client.url} failed: ${error.message}`)
         lastErr = err
       } finally {
-        e.inFlight--
+        e.running.delete(id)
       }
     }
     throw new EndpointsExhaustedError(attempts, lastErr)
@@ -194,6 +246,11 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
         try {
           valid.push({ url: normaliseBaseUrl(ep.url), model: ep.model === '' ? undefined : ep.model })
         } catch (err: any) {
+          const seen = `${peerId} ${String(ep?.url)}`
+          if (warnedBad.has(seen)) continue
+          // bounded: presence is untrusted, so many peers or URLs must not grow it forever
+          if (warnedBad.size >= MAX_WARNED_BAD_ENDPOINTS) warnedBad.delete(warnedBad.values().next().value!)
+          warnedBad.add(seen)
           log.warn(`ignoring endpoint ${String(ep?.url)} advertised by ${peerId}: ${err?.message}`)
         }
       }
@@ -208,20 +265,16 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
     },
     stats () {
       const t = now()
-      return [...entries.values()].map(e => ({
-        url: e.client.url,
-        model: e.client.modelName ?? e.configuredModel ?? null,
-        source: e.source,
-        ...(e.peerId != null ? { peerId: e.peerId } : {}),
-        inFlight: e.inFlight,
-        requests: e.requests,
-        failures: e.failures,
-        consecutiveFailures: e.consecutiveFailures,
-        avgLatencyMs: e.avgLatencyMs,
-        lastLatencyMs: e.lastLatencyMs,
-        coolingDownUntil: e.coolingDownUntil > t ? e.coolingDownUntil : null,
-        ...(e.lastError != null ? { lastError: e.lastError } : {})
-      }))
+      return [...entries.values()].map(e => {
+        const { key: _key, client, configuredModel, coolingDownUntil, running, lastPicked: _lastPicked, ...counters } = e
+        return {
+          url: client.url,
+          model: client.modelName ?? configuredModel ?? null,
+          ...counters,
+          inFlight: running.size,
+          coolingDownUntil: coolingDownUntil > t ? coolingDownUntil : null
+        }
+      })
     },
     size: () => entries.size
   }

@@ -1,0 +1,176 @@
+/**
+ * Pool routing by expected completion, and the bounds on one model turn (turn budget, no
+ * second full timeout on an endpoint that timed out, idle streams), against real HTTP
+ * servers. Timings are short on purpose; assertions are on outcomes, wall time only
+ * against generous bounds.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createInferencePool } from '../../src/think/pool.ts'
+import { startFakeOpenAI, turns, type FakeOpenAI } from '../helpers/fake-openai.ts'
+
+const servers: FakeOpenAI[] = []
+async function fake (...args: Parameters<typeof startFakeOpenAI>): Promise<FakeOpenAI> {
+  const s = await startFakeOpenAI(...args)
+  servers.push(s)
+  return s
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(async s => { await s.close() }))
+})
+
+const ask = { messages: [{ role: 'user' as const, content: 'hello' }] }
+
+/** `workers` callers, each asking again as soon as its reply came, `total` requests in all. */
+async function drive (pool: ReturnType<typeof createInferencePool>, workers: number, total: number): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (next++ < total) await pool.chat(ask)
+  }))
+}
+
+describe('pool routing by expected completion', () => {
+  it('gives the fast endpoint nearly every turn when it is free, after trying the other once', async () => {
+    const fast = await fake({ script: () => turns.text('fast', { delayMs: 10 }) })
+    const slow = await fake({ script: () => turns.text('slow', { delayMs: 250 }) })
+    const pool = createInferencePool({ endpoints: [{ url: fast.url, source: 'config' }, { url: slow.url, source: 'config' }], model: 'm' })
+    await drive(pool, 1, 20)
+    // the unknown one is tried (assumed as fast as the fastest), then left alone
+    expect(slow.requests.length).toBeGreaterThanOrEqual(1)
+    expect(slow.requests.length).toBeLessThanOrEqual(2)
+    expect(fast.requests.length + slow.requests.length).toBe(20)
+  })
+
+  it('sends turns to a 4x slower endpoint once the fast one has several in flight', async () => {
+    const fast = await fake({ script: () => turns.text('fast', { delayMs: 60 }) })
+    const slow = await fake({ script: () => turns.text('slow', { delayMs: 240 }) })
+    const pool = createInferencePool({ endpoints: [{ url: slow.url, source: 'config' }, { url: fast.url, source: 'config' }], model: 'm' })
+    await drive(pool, 8, 64)
+    expect(fast.requests.length + slow.requests.length).toBe(64)
+    // 8 callers saturate the fast one (about 4 in flight costs as much as 1 on the slow one)
+    expect(slow.requests.length).toBeGreaterThanOrEqual(3)
+    expect(fast.requests.length).toBeGreaterThan(slow.requests.length * 2)
+    const [slowStats, fastStats] = pool.stats()
+    expect(slowStats.avgLatencyMs!).toBeGreaterThan(fastStats.avgLatencyMs!)
+    expect(pool.stats().every(s => s.inFlight === 0)).toBe(true)
+  })
+
+  it('uses the slow endpoint while the fast one cools down, and the fast one again after', async () => {
+    let t = 1_000_000
+    let failing = false
+    const fast = await fake({ script: () => failing ? turns.error(503) : turns.text('fast', { delayMs: 10 }) })
+    const slow = await fake({ script: () => turns.text('slow', { delayMs: 150 }) })
+    const pool = createInferencePool({
+      endpoints: [{ url: fast.url, source: 'config' }, { url: slow.url, source: 'config' }],
+      model: 'm',
+      failuresBeforeCooldown: 2,
+      cooldownMs: 10_000,
+      now: () => t
+    })
+    await drive(pool, 1, 6)
+    const slowBefore = slow.requests.length
+    failing = true
+    // each failure on the fast one is retried on the slow one: no turn lost
+    for (let i = 0; i < 2; i++) expect((await pool.chat(ask)).content).toBe('slow')
+    expect(pool.stats()[0].coolingDownUntil).toBe(t + 10_000)
+    const fastSeen = fast.requests.length
+    for (let i = 0; i < 3; i++) expect((await pool.chat(ask)).content).toBe('slow')
+    expect(fast.requests.length).toBe(fastSeen)
+    expect(slow.requests.length).toBe(slowBefore + 5)
+    failing = false
+    t += 10_001
+    expect((await pool.chat(ask)).content).toBe('fast')
+  })
+
+  it('sends no further turns to an endpoint whose request hangs, long before it times out', async () => {
+    const hung = await fake({ script: () => turns.hang() })
+    const good = await fake({ script: () => turns.text('ok', { delayMs: 5 }) })
+    const pool = createInferencePool({ endpoints: [{ url: hung.url, source: 'config' }, { url: good.url, source: 'config' }], model: 'm', requestTimeoutMs: 60_000 })
+    const stop = new AbortController()
+    const workers = Array.from({ length: 4 }, async () => {
+      while (!stop.signal.aborted) await pool.chat(ask, { signal: stop.signal })
+    })
+    const ended = Promise.allSettled(workers)
+    try {
+      await vi.waitFor(() => { expect(good.requests.length).toBeGreaterThanOrEqual(40) }, { timeout: 20_000, interval: 20 })
+      // the first picks spread over both (nothing known yet); once the hung request is older
+      // than a reply from the good one, it looks slow and gets nothing more
+      expect(hung.requests.length).toBeLessThanOrEqual(2)
+      expect(pool.stats()[0]).toMatchObject({ inFlight: hung.requests.length, failures: 0 })
+    } finally {
+      stop.abort()
+      await ended
+    }
+    expect(pool.stats().map(s => s.inFlight)).toEqual([0, 0])
+  })
+})
+
+describe('bounds on one model turn', () => {
+  it('does not retry a timed-out request on the same endpoint', async () => {
+    const hung = await fake({ script: () => turns.hang() })
+    const pool = createInferencePool({ endpoints: [{ url: hung.url, source: 'config' }], model: 'm', requestTimeoutMs: 300, maxAttempts: 3 })
+    const started = Date.now()
+    const err = await pool.chat(ask).catch(e => e)
+    expect(err).toMatchObject({ name: 'EndpointsExhaustedError', code: 'ERR_ENDPOINTS_EXHAUSTED' })
+    expect(err.attempts).toHaveLength(1)
+    expect(err.cause).toMatchObject({ name: 'EndpointRequestError', code: 'ERR_TIMEOUT' })
+    expect(hung.requests).toHaveLength(1)
+    expect(pool.stats()[0]).toMatchObject({ requests: 1, failures: 1, timeouts: 1, inFlight: 0 })
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('bounds the whole turn by turnBudgetMs, however long one request may take', async () => {
+    const a = await fake({ script: () => turns.hang() })
+    const b = await fake({ script: () => turns.hang() })
+    const pool = createInferencePool({
+      endpoints: [{ url: a.url, source: 'config' }, { url: b.url, source: 'config' }],
+      model: 'm',
+      requestTimeoutMs: 30_000,
+      turnBudgetMs: 400,
+      maxAttempts: 3
+    })
+    const started = Date.now()
+    const err = await pool.chat(ask).catch(e => e)
+    expect(err).toMatchObject({ name: 'EndpointsExhaustedError' })
+    // the first attempt used the whole budget; nothing was left for a second
+    expect(err.attempts).toHaveLength(1)
+    expect(a.requests.length + b.requests.length).toBe(1)
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('abandons a stalled stream after the idle window and takes the turn elsewhere', async () => {
+    const stalled = await fake({ script: () => turns.stall('The disk is') })
+    const good = await fake({ script: () => turns.text('all good') })
+    const common = { model: 'm', stream: true, streamIdleTimeoutMs: 300, requestTimeoutMs: 30_000 }
+    const alone = createInferencePool({ ...common, endpoints: [{ url: stalled.url, source: 'config' }] })
+    const started = Date.now()
+    const err = await alone.chat(ask).catch(e => e)
+    expect(err).toMatchObject({ name: 'EndpointsExhaustedError' })
+    expect(err.attempts).toHaveLength(1)
+    expect(err.cause).toMatchObject({ name: 'EndpointRequestError', code: 'ERR_STREAM_IDLE' })
+    expect(alone.stats()[0]).toMatchObject({ requests: 1, failures: 1, timeouts: 1 })
+    expect(Date.now() - started).toBeLessThan(10_000)
+
+    const both = createInferencePool({ ...common, endpoints: [{ url: stalled.url, source: 'config' }, { url: good.url, source: 'config' }] })
+    const reply = await both.chat(ask)
+    expect(reply).toMatchObject({ content: 'all good', endpoint: good.url })
+    expect(both.stats()[0]).toMatchObject({ requests: 1, timeouts: 1 })
+  })
+
+  it('never returns a cut-off stream as a reply, and counts the idle window from the headers', async () => {
+    const stalled = await fake({ script: () => turns.stall('The disk is') })
+    const noIdle = createInferencePool({ model: 'm', stream: true, streamIdleTimeoutMs: 0, requestTimeoutMs: 300, endpoints: [{ url: stalled.url, source: 'config' }] })
+    const err = await noIdle.chat(ask).catch(e => e)
+    expect(err).toMatchObject({ name: 'EndpointsExhaustedError' })
+    expect(err.cause).toMatchObject({ code: 'ERR_TIMEOUT' })
+
+    // a server that thinks longer than the idle window before it answers is not idle
+    const thinker = await fake({ script: () => turns.text('done thinking', { delayMs: 600 }) })
+    const pool = createInferencePool({ model: 'm', stream: true, streamIdleTimeoutMs: 200, endpoints: [{ url: thinker.url, source: 'config' }] })
+    expect((await pool.chat(ask)).content).toBe('done thinking')
+
+    // without streaming, a reply cut off half-way is a timeout too
+    const plain = createInferencePool({ model: 'm', requestTimeoutMs: 300, endpoints: [{ url: stalled.url, source: 'config' }] })
+    const plainErr = await plain.chat(ask).catch(e => e)
+    expect(plainErr.cause).toMatchObject({ code: 'ERR_TIMEOUT' })
+  })
+})
