@@ -26,9 +26,6 @@ import {
 } from './constants.ts'
 import { silentLogger, type Logger } from './logger.ts'
 
-/** How many (peer, bad url) pairs the pool remembers having warned about. */
-const MAX_WARNED_BAD_ENDPOINTS = 1024
-
 export interface InferencePoolInit {
   endpoints?: EndpointSpec[]
   /** model for endpoints that name none; undefined = ask the endpoint */
@@ -113,8 +110,6 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
   const entries = new Map<string, Entry>()
   let pickCounter = 0
   let requestCounter = 0
-  // (peer, url) pairs already warned about: presence repeats, the warning should not
-  const warnedBad = new Set<string>()
 
   const keyOf = (url: string, model: string | undefined) => `${url}|${model ?? ''}`
 
@@ -246,11 +241,6 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
         try {
           valid.push({ url: normaliseBaseUrl(ep.url), model: ep.model === '' ? undefined : ep.model })
         } catch (err: any) {
-          const seen = `${peerId} ${String(ep?.url)}`
-          if (warnedBad.has(seen)) continue
-          // bounded: presence is untrusted, so many peers or URLs must not grow it forever
-          if (warnedBad.size >= MAX_WARNED_BAD_ENDPOINTS) warnedBad.delete(warnedBad.values().next().value!)
-          warnedBad.add(seen)
           log.warn(`ignoring endpoint ${String(ep?.url)} advertised by ${peerId}: ${err?.message}`)
         }
       }
