@@ -27,6 +27,8 @@ export type DropReason =
   | 'unknown-job' | 'unknown-task' | 'not-allowed' | 'rate-limited'
   /** a relayed report whose submission differs from the one in the job log */
   | 'log-mismatch'
+  /** a digest or fetch asking for more reports than its sender may have relayed (catch-up cap) */
+  | 'relay-capped'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -3,15 +3,26 @@
  * catch-up relays capped per requester, coordinator messages at a higher epoch taken
  * only from a member the election could have made coordinator.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeMessage } from '../../src/gossip/messages-codec.ts'
 import { JOBS_TOPIC, type MessageOf } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
 import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/node/jobs/bound.ts'
-import { Cluster, fastConfig, type SimPeer } from './harness.ts'
+import { JobsService } from '../../src/node/jobs/service.ts'
+import { JobStore } from '../../src/node/jobs/store.ts'
+import { RELAY_BUDGET, RELAY_WINDOW_MS, RelayBudget, REPEAT_MS } from '../../src/node/jobs/sync.ts'
+import { Cluster, fastConfig, MemNet, noTools, runJob, scriptedJobBrain, scriptedTaskBrain, sent, World, type SimPeer } from './harness.ts'
 
-let cluster: Cluster
-afterEach(async () => { await cluster?.close() })
+let cluster: Cluster | undefined
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  await cluster?.close()
+  cluster = undefined
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
 
 const DAY = 86_400_000
 
@@ -60,5 +71,77 @@ describe('deadlines from the wire', () => {
       expect(p.runs).toHaveLength(1)
     }
     await vi.waitFor(() => { for (const p of [a, b]) expect(p.service.stats().tasksRunning).toBe(0) })
+  })
+})
+
+/** Peers on one in-memory bus whose clock the test can move forward (for windows of a minute). */
+async function clockedPeers (names: string[]): Promise<{ net: MemNet, peers: SimPeer[], advance: (ms: number) => void }> {
+  const net = new MemNet()
+  const world = new World()
+  let offset = 0
+  const now = () => Date.now() + offset
+  const peers: SimPeer[] = []
+  for (const name of names) {
+    const id = `Qm${name}`
+    const home = mkdtempSync(join(tmpdir(), `swarm-harden-${name}-`))
+    const runs: string[] = []
+    const service = new JobsService({
+      bus: net.bus(id), membership: world.view(id), store: new JobStore(home, { fsync: false }), taskBrain: scriptedTaskBrain(name, () => 20, runs),
+      jobBrain: scriptedJobBrain(), tools: noTools, selfName: name, now
+    }, fastConfig())
+    cleanups.push(async () => { await service.stop(); rmSync(home, { recursive: true, force: true }) })
+    await service.start()
+    world.set(id, name, true)
+    peers.push({ id, name, home, service, runs })
+  }
+  return { net, peers, advance: ms => { offset += ms } }
+}
+
+describe('catch-up relays', () => {
+  it('a requester gets each job once per REPEAT_MS and at most RELAY_BUDGET reports per window', () => {
+    let now = 0
+    const budget = new RelayBudget(() => now)
+    expect(budget.take('QmR', ['j1', 'j2'])).toEqual({ granted: ['j1', 'j2'], refused: 0 })
+    // the same ask again at once (a digest and a fetch sent together): answered already, not refused
+    expect(budget.take('QmR', ['j1'])).toEqual({ granted: [], refused: 0 })
+    now += 10_000
+    expect(budget.take('QmR', ['j1', 'j3'])).toEqual({ granted: ['j3'], refused: 1 })
+    // another requester has its own budget
+    expect(budget.take('QmS', ['j1'])).toEqual({ granted: ['j1'], refused: 0 })
+    now += REPEAT_MS
+    expect(budget.take('QmR', ['j1'])).toEqual({ granted: ['j1'], refused: 0 })
+    // many distinct jobs: the budget runs out, then refills with time
+    const many = Array.from({ length: RELAY_BUDGET + 50 }, (_, i) => `m${i}`)
+    const first = budget.take('QmR', many)
+    expect(first.granted.length).toBeLessThanOrEqual(RELAY_BUDGET)
+    expect(first.granted.length).toBeGreaterThan(RELAY_BUDGET - 5)
+    expect(first.refused).toBe(many.length - first.granted.length)
+    now += RELAY_WINDOW_MS / 2
+    const fresh = Array.from({ length: RELAY_BUDGET }, (_, i) => `n${i}`)
+    expect(budget.take('QmR', fresh).granted).toHaveLength(RELAY_BUDGET / 2)
+  })
+
+  it('a peer asking in a loop is answered once, then refused and counted until the repeat window passes', async () => {
+    const { net, peers, advance } = await clockedPeers(['a', 'b', 'c'])
+    const jobs: string[] = []
+    for (const p of peers) jobs.push((await runJob(p, { prompt: `job of ${p.name}` })).jobId)
+    await vi.waitFor(() => { for (const p of peers) for (const j of jobs) expect(p.service.report(j).status).toBe('completed') })
+    const relays = () => net.log.filter(e => { const m = JSON.parse(new TextDecoder().decode(e.data)); return m.type === 'job.report' && jobs.includes(m.jobId) }).length
+    const ask = () => { net.inject('QmRogue', JOBS_TOPIC, encodeMessage({ type: 'job.fetch', jobIds: jobs })) }
+    ask()
+    await vi.waitFor(() => expect(relays()).toBeGreaterThanOrEqual(jobs.length))
+    const answered = relays()
+    // each peer relays a job at most once however many peers hold it
+    expect(answered).toBeLessThanOrEqual(jobs.length * peers.length)
+    advance(6000)
+    for (let i = 0; i < 20; i++) ask()
+    await vi.waitFor(() => { for (const p of peers) expect(p.service.stats().drops['relay-capped']).toBe(20) })
+    // a refused ask schedules no relay (a relay waits at least a tick, so one would be pending now)
+    expect(relays()).toBe(answered)
+    // once the window has passed, the same ask is answered again
+    advance(REPEAT_MS)
+    ask()
+    await vi.waitFor(() => expect(relays()).toBeGreaterThanOrEqual(answered + jobs.length))
+    for (const p of peers) expect(p.service.stats().drops['relay-capped']).toBe(20)
   })
 })

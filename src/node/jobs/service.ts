@@ -79,7 +79,9 @@ export class JobsService extends EventEmitter {
     this.worker = new Worker({
       self: this.self, selfName: c.selfName, send: async m => { await this.send(m) }, taskBrain: c.taskBrain, tools: c.tools, now: this.now, onLoad: c.onLoad, log: c.log
     }, { maxConcurrentTasks: config.maxConcurrentTasks, heartbeatMs: config.heartbeatMs, claimHoldMs: Math.max(3000, config.offerRetryMs * 3) })
-    this.catchUp = new CatchUp({ records: this.records, send: async m => { await this.send(m) }, now: this.now }, { delayMs: config.digestDelayMs })
+    this.catchUp = new CatchUp({
+      records: this.records, send: async m => { await this.send(m) }, now: this.now, refused: (from, detail) => { this.drop('relay-capped', from, detail) }
+    }, { delayMs: config.digestDelayMs })
   }
 
   async start (): Promise<void> {

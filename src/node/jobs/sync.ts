@@ -4,6 +4,11 @@
  * (job.fetch), and a peer holding one that a digest lacks offers it (job.report). Each
  * relay waits a random moment and is skipped if someone else relayed first, so a fleet
  * answers a returning peer about once per job, not once per peer.
+ *
+ * Asking is capped per requester: a peer asking in a loop would otherwise make every peer
+ * re-send its whole history each time. Each requester may cause RELAY_BUDGET relays per
+ * RELAY_WINDOW_MS, and one job once per REPEAT_MS; what it asks beyond that is refused and
+ * counted. A returning peer asks once per membership change, far below both.
  */
 import type { MessageOf, OutgoingMessage } from '../../gossip/messages.ts'
 import type { JobRecord } from './state.ts'
@@ -12,19 +17,78 @@ export interface CatchUpComponents {
   records: Map<string, JobRecord>
   send: (message: OutgoingMessage) => Promise<void>
   now: () => number
+  /** told when a digest or fetch asked for more than its sender may have (counted as a drop) */
+  refused?: (from: string, detail: string) => void
 }
 
 /** Jobs listed in one digest (newest finished first). */
 export const DIGEST_SIZE = 200
 /** Longest random wait before relaying a report, ms. */
 const RELAY_JITTER_MS = 400
+/** Relays one requester may cause per window: two full digests' worth. */
+export const RELAY_BUDGET = 2 * DIGEST_SIZE
+/** The window of RELAY_BUDGET, ms (the budget refills evenly over it). */
+export const RELAY_WINDOW_MS = 60_000
+/** A job asked for again by the same peer this soon after it was answered is refused, ms. */
+export const REPEAT_MS = 30_000
+/** ...unless the ask comes this soon: a digest and a fetch sent together name the same job. */
+const SAME_ASK_MS = 5000
+
+interface Asker { tokens: number, at: number, asked: Map<string, number> }
+
+/** Per-requester budget of relays (see the file comment). */
+export class RelayBudget {
+  private readonly askers = new Map<string, Asker>()
+
+  constructor (private readonly now: () => number) {}
+
+  /**
+   * Which of `jobIds` (each one we can answer) we relay for `from`. `refused` counts the
+   * rest: repeats of a job answered a while ago, and anything over the budget.
+   */
+  take (from: string, jobIds: string[]): { granted: string[], refused: number } {
+    const now = this.now()
+    const a = this.asker(from, now)
+    const granted: string[] = []
+    let refused = 0
+    for (const jobId of jobIds) {
+      const last = a.asked.get(jobId)
+      if (last != null && now - last < SAME_ASK_MS) continue
+      if ((last != null && now - last < REPEAT_MS) || a.tokens < 1) { refused++; continue }
+      a.tokens -= 1
+      a.asked.set(jobId, now)
+      granted.push(jobId)
+    }
+    return { granted, refused }
+  }
+
+  private asker (from: string, now: number): Asker {
+    let a = this.askers.get(from)
+    if (a == null) {
+      if (this.askers.size >= 1000) this.forgetIdle(now)
+      a = { tokens: RELAY_BUDGET, at: now, asked: new Map() }
+      this.askers.set(from, a)
+    }
+    a.tokens = Math.min(RELAY_BUDGET, a.tokens + (now - a.at) * RELAY_BUDGET / RELAY_WINDOW_MS)
+    a.at = now
+    for (const [jobId, at] of a.asked) if (now - at >= REPEAT_MS) a.asked.delete(jobId)
+    return a
+  }
+
+  private forgetIdle (now: number): void {
+    for (const [k, a] of this.askers) if (now - a.at > RELAY_WINDOW_MS) this.askers.delete(k)
+  }
+}
 
 export class CatchUp {
   private digestTimer: NodeJS.Timeout | undefined
   private readonly relayTimers = new Map<string, NodeJS.Timeout>()
   private stopped = true
+  private readonly budget: RelayBudget
 
-  constructor (private readonly c: CatchUpComponents, private readonly options: { delayMs: number }) {}
+  constructor (private readonly c: CatchUpComponents, private readonly options: { delayMs: number }) {
+    this.budget = new RelayBudget(c.now)
+  }
 
   start (): void {
     this.stopped = false
@@ -61,16 +125,21 @@ export class CatchUp {
     if (missing.length > 0) void this.c.send({ type: 'job.fetch', jobIds: missing }).catch(() => {})
     // a full digest may omit older jobs the sender does have: only offer newer ones
     const oldest = digest.jobs.length >= DIGEST_SIZE ? Math.min(...digest.jobs.map(j => this.c.records.get(j.jobId)?.report?.endedAt ?? Infinity)) : -Infinity
-    for (const r of this.finished()) {
-      if (!theirs.has(r.jobId) && (r.report!.endedAt ?? 0) > oldest) this.relayLater(r.jobId)
-    }
+    const offer = this.finished().filter(r => !theirs.has(r.jobId) && (r.report!.endedAt ?? 0) > oldest).map(r => r.jobId)
+    this.answer(offer, from, 'job.digest')
   }
 
-  onFetch (fetch: MessageOf<'job.fetch'>, _from: string): void {
+  onFetch (fetch: MessageOf<'job.fetch'>, from: string): void {
     if (this.stopped) return
-    for (const jobId of fetch.jobIds) {
-      if (this.c.records.get(jobId)?.report != null) this.relayLater(jobId)
-    }
+    this.answer(fetch.jobIds.filter(jobId => this.c.records.get(jobId)?.report != null), from, 'job.fetch')
+  }
+
+  /** Relays what `from` may have of `jobIds` (ours to answer); counts the refusal of the rest. */
+  private answer (jobIds: string[], from: string, type: string): void {
+    // a relay already waiting answers this ask too, for free
+    const { granted, refused } = this.budget.take(from, jobIds.filter(jobId => !this.relayTimers.has(jobId)))
+    for (const jobId of granted) this.relayLater(jobId)
+    if (refused > 0) this.c.refused?.(from, `${type}: ${refused} of ${jobIds.length} reports not relayed`)
   }
 
   /** Someone relayed (or the coordinator published) this job's report: ours is not needed. */
