@@ -104,10 +104,15 @@ describe('swarm status', () => {
         expect(r.stdout, r.stderr).toMatch(/^\{/)
         ids.push((JSON.parse(r.stdout) as { jobId: string }).jobId)
       }
-      const after = await status(a)
+      // the report can reach the CLI a moment before the worker and the pool settle
+      let after = first
+      await vi.waitFor(async () => {
+        after = await status(a)
+        expect(after.tasks).toEqual({ running: 0, slots: 2 })
+        expect(after.endpoints.map(e => e.inFlight)).toEqual([0, 0])
+      }, { timeout: 20_000, interval: 100 })
       expect(after.jobs).toMatchObject({ known: 2, running: 0, ended: 2 })
       expect(after.jobs!.completed + after.jobs!.partial + after.jobs!.failed).toBe(2)
-      expect(after.tasks).toEqual({ running: 0, slots: 2 })
       const [dead, live] = after.endpoints
       expect(dead).toMatchObject({ url: down, inFlight: 0, cooling: true })
       expect(dead.failures).toBeGreaterThanOrEqual(1)
