@@ -146,6 +146,10 @@ describe('swarm status', () => {
       // polls ask the control API (a CLI process per poll is slow under load); the CLI then reads the settled state
       await vi.waitFor(async () => { expect((await callControl(a, 'status')).members).toEqual({ alive: 2, suspect: 0, dead: 0 }) }, { timeout: 20_000, interval: 100 })
       expect((await status(a)).members).toEqual({ alive: 2, suspect: 0, dead: 0, total: 2 })
+      // a peer without the jobs service (gamma) still answers, with the jobs parts empty
+      const bare = await status(c)
+      expect(bare.peer).toMatchObject({ name: 'gamma', peerId: gamma.peerId })
+      expect(bare).toMatchObject({ brain: null, endpoints: [], tasks: null, jobs: null, drops: { jobs: null } })
 
       // malformed gossip is dropped and counted by reason, per layer
       const garbage = new TextEncoder().encode('this is not json')
