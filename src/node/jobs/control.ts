@@ -46,16 +46,26 @@ export function resolveJobId (jobs: JobSummary[], idOrPrefix: string): string {
   return matches[0].jobId
 }
 
-/** Resolves names, hostnames or peerIds (or a unique peerId suffix) to peerIds. */
+/**
+ * Resolves names, hostnames or peerIds (or a unique peerId suffix) to peerIds. A name that
+ * a dead member and one live member share (a box re-initialised with a new identity, or
+ * replaced) means the live one; only several live (or several dead) matches are ambiguous.
+ */
 export function resolveTargets (membership: MembershipView, targets: string[]): string[] {
   const members = membership.list()
   return targets.map(t => {
-    const hits = members.filter(m => m.peerId === t || m.name === t || m.presence.hostname === t)
-    const byName = hits.length > 0 ? hits : members.filter(m => t.length >= 6 && m.peerId.endsWith(t))
-    const ids = [...new Set(byName.map(m => m.peerId))]
-    if (ids.length === 0) throw new JobRejectedError(`no member named '${t}' (see swarm peers)`, 'ERR_UNKNOWN_TARGET')
-    if (ids.length > 1) throw new JobRejectedError(`'${t}' names ${ids.length} members; use a peerId`, 'ERR_AMBIGUOUS_TARGET')
-    return ids[0]
+    const exact = members.find(m => m.peerId === t)
+    if (exact != null) return exact.peerId
+    const hits = members.filter(m => m.name === t || m.presence.hostname === t)
+    const matched = hits.length > 0 ? hits : members.filter(m => t.length >= 6 && m.peerId.endsWith(t))
+    const live = matched.filter(m => m.state !== 'dead')
+    const candidates = live.length > 0 ? live : matched
+    if (candidates.length === 0) throw new JobRejectedError(`no member named '${t}' (see swarm peers)`, 'ERR_UNKNOWN_TARGET')
+    if (candidates.length > 1) {
+      const which = candidates.map(m => `${m.name} ${m.peerId.slice(-8)} (${m.state})`).join(', ')
+      throw new JobRejectedError(`'${t}' names ${candidates.length} members: ${which}; use a peerId`, 'ERR_AMBIGUOUS_TARGET')
+    }
+    return candidates[0].peerId
   })
 }
 
