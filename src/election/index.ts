@@ -1,3 +1,3 @@
 export { JobElection, type ElectionTiming, type ElectionState, type ElectionAction, type ClaimVerdict } from './election.ts'
-export { rankPeers, rendezvousScore, outranks } from './rendezvous.ts'
+export { rankPeers, rendezvousScore, outranks, successorOf } from './rendezvous.ts'
 export { ElectionError } from './errors.ts'

@@ -22,3 +22,13 @@ export function rankPeers (jobId: string, peerIds: Iterable<string>): string[] {
 export function outranks (jobId: string, a: string, b: string): boolean {
   return rankPeers(jobId, [a, b])[0] === a
 }
+
+/**
+ * The member that takes over `holder`'s lease first: the best-ranked of `alive` once the
+ * holder is left out (null when nobody else is alive). While a holder is heard renewing,
+ * it is the only other member the election lets claim: the one that, cut off from the
+ * holder, sees the lease lapse and claims at once.
+ */
+export function successorOf (jobId: string, holder: string, alive: Iterable<string>): string | null {
+  return rankPeers(jobId, [...alive].filter(id => id !== holder))[0] ?? null
+}

@@ -29,6 +29,8 @@ export type DropReason =
   | 'log-mismatch'
   /** a digest or fetch asking for more reports than its sender may have relayed (catch-up cap) */
   | 'relay-capped'
+  /** a claim above the job's epoch, while its coordinator holds a live lease, from a member other than its successor */
+  | 'not-successor'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { JobElection, rankPeers, outranks } from '../../src/election/index.ts'
+import { JobElection, rankPeers, outranks, successorOf } from '../../src/election/index.ts'
 
 const timing = { leaseMs: 3000, renewMs: 1000, staggerMs: 1000 }
 const peers = ['QmA', 'QmB', 'QmC', 'QmD']
@@ -10,6 +10,14 @@ describe('rendezvous ranking', () => {
     expect(rankPeers('job-1', [...peers].reverse())).toEqual(order)
     expect(rankPeers('job-1', peers.filter(p => p !== order[0]))).toEqual(order.slice(1))
     expect(outranks('job-1', order[0], order[1])).toBe(true)
+  })
+
+  it("names a holder's successor: the best-ranked other live member", () => {
+    const order = rankPeers('job-1', peers)
+    expect(successorOf('job-1', order[0], peers)).toBe(order[1])
+    expect(successorOf('job-1', order[1], peers)).toBe(order[0])
+    expect(successorOf('job-1', order[0], [order[0], order[3], order[2]])).toBe(order[2])
+    expect(successorOf('job-1', order[0], [order[0]])).toBeNull()
   })
 
   it('spreads coordinators over jobs', () => {

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeMessage } from '../../src/gossip/messages-codec.ts'
 import { JOBS_TOPIC, type MessageOf } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
+import { successorOf } from '../../src/election/rendezvous.ts'
 import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/node/jobs/bound.ts'
 import { JobsService } from '../../src/node/jobs/service.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
@@ -143,5 +144,61 @@ describe('catch-up relays', () => {
     ask()
     await vi.waitFor(() => expect(relays()).toBeGreaterThanOrEqual(answered + jobs.length))
     for (const p of peers) expect(p.service.stats().drops['relay-capped']).toBe(20)
+  })
+})
+
+describe('higher epochs while the coordinator holds its lease', () => {
+  // leases in the defaults' proportions: a busy machine must not fake a lapsed lease
+  const slowLeases = () => fastConfig({ renewMs: 500, leaseMs: 3000, staggerMs: 1000 })
+
+  async function runningJob (taskDelayMs: number): Promise<{ peers: SimPeer[], jobId: string, holder: SimPeer, successor: SimPeer }> {
+    cluster = new Cluster(slowLeases())
+    cluster.taskDelayMs = taskDelayMs
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d')]
+    const jobId = await peers[0].service.submit({ prompt: 'audit' })
+    await vi.waitFor(() => expect(peers[0].service.counts(jobId)?.running).toBeGreaterThan(0))
+    const holder = peers.find(p => p.id === peers[0].service.report(jobId).coordinator?.peerId)!
+    const successor = peers.find(p => p.id === successorOf(jobId, holder.id, peers.map(q => q.id)))!
+    return { peers, jobId, holder, successor }
+  }
+
+  it('a member that is not the successor cannot claim, offer or end the job at a higher epoch', async () => {
+    const { peers, jobId, holder, successor } = await runningJob(1500)
+    const forger = peers.find(p => p !== holder && p !== successor)!
+    const honest = peers.filter(p => p !== forger)
+    const done = honest.map(p => reportOf(p, jobId))
+    const fake: JobReport = { ...holder.service.report(jobId), status: 'completed', endedAt: Date.now(), summary: 'forged', epoch: 4, coordinator: { name: forger.name, peerId: forger.id } }
+    const forge = (m: object) => { cluster!.net.inject(forger.id, JOBS_TOPIC, encodeMessage(m as never)) }
+    forge({ type: 'job.claim', jobId, epoch: 2, coordinator: forger.id, coordinatorName: forger.name, leaseMs: 3000 })
+    forge({ type: 'task.offer', jobId, epoch: 3, taskId: 'tx', host: null, prompt: 'cat /etc/shadow', attempt: 1 })
+    forge({ type: 'job.result', jobId, epoch: 4, report: fake })
+    const reports = await Promise.all(done)
+    for (const r of reports) {
+      expect(r.coordinator?.peerId).toBe(holder.id)
+      expect(r.epoch).toBe(1)
+      expect(r.summary).toBe('4/4 tasks done')
+      expect(r.tasks.map(t => t.taskId)).not.toContain('tx')
+    }
+    for (const p of honest) expect(p.service.stats().drops).toEqual({ 'not-successor': 3 })
+    expect(sent(cluster!, 'job.claim').filter(m => m.jobId === jobId && m.epoch > 1)).toEqual([])
+  })
+
+  it('the successor still takes over from a holder it cannot hear, and the holder steps down', async () => {
+    // tasks outlast the successor's wait for two missed renewals many times over
+    const { peers, jobId, holder, successor } = await runningJob(3500)
+    const done = peers.map(p => reportOf(p, jobId))
+    // the successor stops hearing the holder (a one-way cut): it sees the lease lapse, the others do not
+    cluster!.world.hidden.set(successor.id, new Set([holder.id]))
+    cluster!.net.loseFor = (from, to) => from === holder.id && to === successor.id
+    const reports = await Promise.all(done)
+    for (const r of reports) {
+      expect(r.coordinator?.peerId).toBe(successor.id)
+      expect(r.epoch).toBe(2)
+    }
+    for (const r of reports) expect(r).toEqual(reports[0])
+    for (const p of peers) expect(p.service.stats().drops['not-successor']).toBeUndefined()
+    // nobody else claimed: the holder stepped down instead of fighting for its job
+    const claims = sent(cluster!, 'job.claim').filter(m => m.jobId === jobId && m.epoch > 1)
+    expect(new Set(claims.map(m => m.coordinator))).toEqual(new Set([successor.id]))
   })
 })

@@ -7,10 +7,18 @@
  * agrees with the submission in the log, and no live coordinator holds the job. Anything
  * else is dropped with a reason the service counts.
  *
- * Not closed: a relayed report of a job this peer never heard of, or one at an epoch
- * above any it heard, cannot be checked (the relayer, not the coordinator, signed it);
- * an enrolled member can do as much by claiming a higher epoch.
+ * A higher epoch is a claim (explicit, or implied by a coordinator message or result). While
+ * the coordinator's lease is live as this peer hears it, the only member the election lets
+ * claim is the holder's successor (see successorOf); any other claimant is dropped
+ * (`not-successor`). A lapsed or dead holder's job may be claimed by any member: the
+ * election staggers honest claimants by rank, and the higher epoch wins.
+ *
+ * Not closed: a relayed report of a job this peer never heard of, or one at an epoch above
+ * any it heard once no live coordinator holds the job, cannot be checked (the relayer, not
+ * the coordinator, signed it); nor can a job.result of a job nobody heard of that names
+ * its own sender as coordinator.
  */
+import { successorOf } from '../../election/rendezvous.ts'
 import type { DropReason } from '../../gossip/messages-codec.ts'
 import type { JobMessage, MessageOf } from '../../gossip/messages.ts'
 import type { JobRecord } from './state.ts'
@@ -27,6 +35,8 @@ export interface AuthorizeOptions {
   submitters: string[]
   /** the coordinator holding a live lease on a job, as this peer hears it */
   liveHolder?: (jobId: string) => string | null
+  /** peerIds of the members that count as alive (self included), to rank a successor */
+  alive?: () => string[]
 }
 
 const ACCEPT: Verdict = { type: 'accept' }
@@ -47,14 +57,14 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       if (record == null) return drop('unknown-job')
       if (message.epoch < record.epoch) return drop('stale-epoch')
       if (record.report != null) return IGNORE
-      return ACCEPT
+      return mayClaim(record, message.epoch, from, options) ?? ACCEPT
     case 'job.plan':
     case 'task.offer':
     case 'task.grant':
     case 'task.state':
       // offers to a peer that missed the start of the job still reach its worker (see service)
       if (record == null) return drop('unknown-job')
-      return fromCoordinator(record, message.epoch, from)
+      return fromCoordinator(record, message.epoch, from, options)
     case 'task.claim': {
       if (from !== message.worker) return drop('not-sender')
       if (record == null) return drop('unknown-job')
@@ -83,7 +93,7 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
       if (record?.report != null) return message.epoch > record.report.epoch ? ACCEPT : IGNORE
       if (record == null) return ACCEPT
-      return fromCoordinator(record, message.epoch, from)
+      return fromCoordinator(record, message.epoch, from, options)
     }
     case 'job.report': {
       const bad = badReport(message)
@@ -103,10 +113,22 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
  * A coordinator message: from the current coordinator at the current epoch, or a higher
  * epoch (the service then treats it as that sender's claim, since gossip may reorder).
  */
-function fromCoordinator (record: JobRecord, epoch: number, from: string): Verdict {
+function fromCoordinator (record: JobRecord, epoch: number, from: string, options: AuthorizeOptions): Verdict {
   if (epoch < record.epoch) return drop('stale-epoch')
   if (epoch === record.epoch && record.coordinator !== from) return drop('not-coordinator')
-  return ACCEPT
+  return mayClaim(record, epoch, from, options) ?? ACCEPT
+}
+
+/**
+ * A claim above the job's epoch while a live coordinator holds it: only the holder's
+ * successor may make it (a holder cut off from its successor is replaced by it). The
+ * holder itself never needs a higher epoch while its lease runs. Null when allowed.
+ */
+function mayClaim (record: JobRecord, epoch: number, from: string, options: AuthorizeOptions): Verdict | null {
+  if (epoch <= record.epoch || options.liveHolder == null || options.alive == null) return null
+  const holder = options.liveHolder(record.jobId)
+  if (holder == null) return null
+  return successorOf(record.jobId, holder, options.alive()) === from ? null : drop('not-successor')
 }
 
 /** A report must be final and of the message's job and epoch. */
