@@ -31,6 +31,8 @@ export type DropReason =
   | 'relay-capped'
   /** a claim above the job's epoch, while its coordinator holds a live lease, from a member other than its successor */
   | 'not-successor'
+  /** a claim raising the job's epoch by more than a run of missed takeovers could */
+  | 'epoch-jump'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

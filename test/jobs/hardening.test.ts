@@ -147,7 +147,7 @@ describe('catch-up relays', () => {
   })
 })
 
-describe('higher epochs while the coordinator holds its lease', () => {
+describe('claims at a higher epoch', () => {
   // leases in the defaults' proportions: a busy machine must not fake a lapsed lease
   const slowLeases = () => fastConfig({ renewMs: 500, leaseMs: 3000, staggerMs: 1000 })
 
@@ -181,6 +181,21 @@ describe('higher epochs while the coordinator holds its lease', () => {
     }
     for (const p of honest) expect(p.service.stats().drops).toEqual({ 'not-successor': 3 })
     expect(sent(cluster!, 'job.claim').filter(m => m.jobId === jobId && m.epoch > 1)).toEqual([])
+  })
+
+  it('once the coordinator is dead, nobody may jump the epoch to the top and strand the job', async () => {
+    const { peers, jobId, holder } = await runningJob(1500)
+    const forger = peers.find(p => p !== holder)!
+    const honest = peers.filter(p => p !== forger && p !== holder)
+    const done = honest.map(p => reportOf(p, jobId))
+    await cluster!.kill(holder.name)
+    cluster!.net.inject(forger.id, JOBS_TOPIC, encodeMessage({ type: 'job.claim', jobId, epoch: 999_999, coordinator: forger.id, coordinatorName: forger.name, leaseMs: 3000 }))
+    const reports = await Promise.all(done)
+    for (const r of reports) {
+      expect(r.epoch).toBe(2)
+      expect(r.coordinator?.peerId).not.toBe(holder.id)
+    }
+    for (const p of honest) expect(p.service.stats().drops['epoch-jump']).toBe(1)
   })
 
   it('the successor still takes over from a holder it cannot hear, and the holder steps down', async () => {

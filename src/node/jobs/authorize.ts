@@ -39,6 +39,13 @@ export interface AuthorizeOptions {
   alive?: () => string[]
 }
 
+/**
+ * Most a claim may raise a job's epoch by. Each epoch is one takeover, so an honest claim
+ * is one above the log, or a few when this peer missed takeovers; a claim near the
+ * schema's top epoch would leave no epoch for the next takeover and strand the job.
+ */
+export const MAX_EPOCH_STEP = 16
+
 const ACCEPT: Verdict = { type: 'accept' }
 const IGNORE: Verdict = { type: 'ignore' }
 const drop = (reason: DropReason): Verdict => ({ type: 'drop', reason })
@@ -125,7 +132,9 @@ function fromCoordinator (record: JobRecord, epoch: number, from: string, option
  * holder itself never needs a higher epoch while its lease runs. Null when allowed.
  */
 function mayClaim (record: JobRecord, epoch: number, from: string, options: AuthorizeOptions): Verdict | null {
-  if (epoch <= record.epoch || options.liveHolder == null || options.alive == null) return null
+  if (epoch <= record.epoch) return null
+  if (epoch > record.epoch + MAX_EPOCH_STEP) return drop('epoch-jump')
+  if (options.liveHolder == null || options.alive == null) return null
   const holder = options.liveHolder(record.jobId)
   if (holder == null) return null
   return successorOf(record.jobId, holder, options.alive()) === from ? null : drop('not-successor')
