@@ -33,6 +33,8 @@ export type DropReason =
   | 'not-successor'
   /** a claim raising the job's epoch by more than a run of missed takeovers could */
   | 'epoch-jump'
+  /** a coordinator message for a job that has ended, from a peer that did not lead it */
+  | 'job-ended'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -217,3 +217,31 @@ describe('claims at a higher epoch', () => {
     expect(new Set(claims.map(m => m.coordinator))).toEqual(new Set([successor.id]))
   })
 })
+
+describe('a job that has ended', () => {
+  it('takes no coordinator messages and no replacement report from a member that did not lead it', async () => {
+    cluster = new Cluster()
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d')]
+    const report = await runJob(peers[0], { prompt: 'audit' })
+    const jobId = report.jobId
+    await vi.waitFor(() => { for (const p of peers) expect(p.service.report(jobId)).toEqual(report) })
+    const holder = report.coordinator!.peerId
+    const successor = successorOf(jobId, holder, peers.map(p => p.id))
+    const forger = peers.find(p => p.id !== holder && p.id !== successor)!
+    const honest = peers.filter(p => p !== forger)
+    const victim = honest[0]
+    const submitted = sent(cluster, 'job.submitted').find(m => m.jobId === jobId)!
+    const forged = (epoch: number): JobReport => ({ ...report, epoch, summary: 'forged', coordinator: { name: forger.name, peerId: forger.id } })
+    const forge = (m: object) => { cluster!.net.inject(forger.id, JOBS_TOPIC, encodeMessage(m as never)) }
+    // a task of the forger's making, offered and granted to a victim after the job's end
+    forge({ type: 'task.offer', jobId, epoch: 2, taskId: 'tz', host: victim.id, prompt: 'forged', attempt: 1 })
+    forge({ type: 'task.grant', jobId, epoch: 2, taskId: 'tz', attempt: 1, worker: victim.id })
+    // a report of its own at a higher epoch, published and relayed
+    forge({ type: 'job.result', jobId, epoch: 2, report: forged(2) })
+    forge({ type: 'job.report', jobId, epoch: 3, submitted, report: forged(3) })
+    await vi.waitFor(() => { for (const p of honest) expect(p.service.stats().drops).toEqual({ 'job-ended': 2, 'not-successor': 2 }) })
+    for (const p of honest) expect(p.service.report(jobId)).toEqual(report)
+    expect(victim.runs).toEqual([`${victim.name}:investigate ${victim.name}`])
+    expect(victim.service.stats().tasksRunning).toBe(0)
+  })
+})

@@ -71,6 +71,9 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
     case 'task.state':
       // offers to a peer that missed the start of the job still reach its worker (see service)
       if (record == null) return drop('unknown-job')
+      // an ended job needs no coordinator: a late message of its own is a harmless race, any
+      // other sender's would have workers run tasks (of its own making) for a job that is over
+      if (record.report != null) return from === record.coordinator || from === record.report.coordinator?.peerId ? IGNORE : drop('job-ended')
       return fromCoordinator(record, message.epoch, from, options)
     case 'task.claim': {
       if (from !== message.worker) return drop('not-sender')
@@ -98,7 +101,7 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       const bad = badReport(message)
       if (bad != null) return bad
       // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
-      if (record?.report != null) return message.epoch > record.report.epoch ? ACCEPT : IGNORE
+      if (record?.report != null) return message.epoch > record.report.epoch ? mayReplace(record, from, options) : IGNORE
       if (record == null) return ACCEPT
       return fromCoordinator(record, message.epoch, from, options)
     }
@@ -106,7 +109,7 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       const bad = badReport(message)
       if (bad != null) return bad
       if (record?.submitted != null && !sameSubmission(record.submitted, message.submitted)) return drop('log-mismatch')
-      if (record?.report != null) return message.epoch > record.report.epoch ? ACCEPT : IGNORE
+      if (record?.report != null) return message.epoch > record.report.epoch ? mayReplace(record, message.report.coordinator?.peerId ?? '', options) : IGNORE
       if (record != null && message.epoch < record.epoch) return drop('stale-epoch')
       // a coordinator we hear renewing its lease ends the job itself: nobody may do it for it
       const holder = options.liveHolder?.(message.jobId) ?? null
@@ -138,6 +141,19 @@ function mayClaim (record: JobRecord, epoch: number, from: string, options: Auth
   const holder = options.liveHolder(record.jobId)
   if (holder == null) return null
   return successorOf(record.jobId, holder, options.alive()) === from ? null : drop('not-successor')
+}
+
+/**
+ * A report at a higher epoch than the one we hold replaces it only if its coordinator could
+ * have led the job after ours: the last claimant we accepted, or the successor of the
+ * coordinator of the report we hold (the peer that took over, not hearing it was done).
+ * Anyone else could rewrite any finished job's report by naming a higher epoch.
+ */
+function mayReplace (record: JobRecord, coordinator: string, options: AuthorizeOptions): Verdict {
+  if (coordinator === record.coordinator) return ACCEPT
+  const previous = record.report?.coordinator?.peerId
+  if (previous == null || options.alive == null) return ACCEPT
+  return successorOf(record.jobId, previous, options.alive()) === coordinator ? ACCEPT : drop('not-successor')
 }
 
 /** A report must be final and of the message's job and epoch. */
