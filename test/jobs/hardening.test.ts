@@ -245,3 +245,18 @@ describe('a job that has ended', () => {
     expect(victim.service.stats().tasksRunning).toBe(0)
   })
 })
+
+describe('digests', () => {
+  it('a forged digest sent in a loop makes each peer ask for the jobs it names once, not every time', async () => {
+    cluster = new Cluster()
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c')]
+    const fake = Array.from({ length: 50 }, (_, i) => ({ jobId: `jfake${i}`, status: 'completed' as const, epoch: 9 }))
+    const before = peers.map(p => p.service.stats().received)
+    for (let i = 0; i < 10; i++) cluster.net.inject('QmRogue', JOBS_TOPIC, encodeMessage({ type: 'job.digest', jobs: fake }))
+    // a digest is handled (and any fetch published) when it is received; the ten injected
+    // ones are delivered together, before anything they cause
+    await vi.waitFor(() => { peers.forEach((p, i) => expect(p.service.stats().received).toBeGreaterThanOrEqual(before[i] + 10)) })
+    const asks = cluster.net.log.filter(e => { const m = JSON.parse(new TextDecoder().decode(e.data)); return m.type === 'job.fetch' && m.jobIds.includes('jfake0') })
+    expect(asks.map(e => e.from).sort()).toEqual(peers.map(p => p.id).sort())
+  })
+})

@@ -85,6 +85,8 @@ export class CatchUp {
   private readonly relayTimers = new Map<string, NodeJS.Timeout>()
   private stopped = true
   private readonly budget: RelayBudget
+  /** jobId -> when we last asked for its report */
+  private readonly asked = new Map<string, number>()
 
   constructor (private readonly c: CatchUpComponents, private readonly options: { delayMs: number }) {
     this.budget = new RelayBudget(c.now)
@@ -114,7 +116,20 @@ export class CatchUp {
     await this.c.send({ type: 'job.digest', jobs }).catch(() => {})
     // jobs we hold as running may have ended while we were away: ask, whoever has a report answers
     const open = [...this.c.records.values()].filter(r => r.report == null && r.submitted != null).map(r => r.jobId).slice(0, DIGEST_SIZE)
-    if (open.length > 0) await this.c.send({ type: 'job.fetch', jobIds: open }).catch(() => {})
+    await this.fetch(open)
+  }
+
+  /**
+   * Asks for reports, each job at most once per REPEAT_MS: every peer's digest names the
+   * jobs we lack, and a forged digest sent in a loop would make every peer ask each time.
+   */
+  private async fetch (jobIds: string[]): Promise<void> {
+    const now = this.c.now()
+    if (this.asked.size > 10_000) for (const [jobId, at] of this.asked) if (now - at >= REPEAT_MS) this.asked.delete(jobId)
+    const ask = jobIds.filter(jobId => now - (this.asked.get(jobId) ?? -Infinity) >= REPEAT_MS)
+    if (ask.length === 0) return
+    for (const jobId of ask) this.asked.set(jobId, now)
+    await this.c.send({ type: 'job.fetch', jobIds: ask }).catch(() => {})
   }
 
   onDigest (digest: MessageOf<'job.digest'>, from: string): void {
@@ -122,7 +137,7 @@ export class CatchUp {
     const theirs = new Set(digest.jobs.map(j => j.jobId))
     const ours = (jobId: string) => this.c.records.get(jobId)?.report
     const missing = digest.jobs.filter(j => ours(j.jobId) == null || ours(j.jobId)!.epoch < j.epoch).map(j => j.jobId)
-    if (missing.length > 0) void this.c.send({ type: 'job.fetch', jobIds: missing }).catch(() => {})
+    void this.fetch(missing)
     // a full digest may omit older jobs the sender does have: only offer newer ones
     const oldest = digest.jobs.length >= DIGEST_SIZE ? Math.min(...digest.jobs.map(j => this.c.records.get(j.jobId)?.report?.endedAt ?? Infinity)) : -Infinity
     const offer = this.finished().filter(r => !theirs.has(r.jobId) && (r.report!.endedAt ?? 0) > oldest).map(r => r.jobId)
