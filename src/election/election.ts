@@ -107,6 +107,33 @@ export class JobElection {
   }
 
   /**
+   * Whether `claimant` may claim above this epoch now, by the rule tick() follows: once the
+   * lease is open (never claimed, lapsed, or its holder dead), the member ranked r among the
+   * live ones (the old holder left out) claims r staggers later. One stagger of slack covers
+   * views that differ by a renewal or a death noticed a little later. True when this peer
+   * cannot judge: a holder read back from the log, our own lead, or a lease still live
+   * (then only the holder's successor may claim: see liveHolder and successorOf).
+   */
+  inTurn (claimant: string, now: number, alive: string[]): boolean {
+    const s = this.state
+    if (s.type === 'leading' || (s.type === 'held' && s.restored === true)) return true
+    let openSince: number
+    let exclude: string | null = null
+    if (s.type === 'unclaimed') {
+      openSince = s.since
+    } else {
+      exclude = s.coordinator
+      const lapse = s.renewedAt + this.timing.leaseMs
+      openSince = alive.includes(s.coordinator) ? lapse : Math.min(s.deadSince ?? now, lapse)
+      if (now < openSince) return true
+    }
+    const rank = rankPeers(this.jobId, alive.filter(id => id !== exclude)).indexOf(claimant)
+    // a claimant we do not see alive cannot be ranked (membership views differ): let it be
+    if (rank < 0) return true
+    return rank <= 1 + Math.floor((now - openSince) / this.timing.staggerMs)
+  }
+
+  /**
    * Decides what this peer should do now. `alive` are the peerIds of live members
    * (self included). The caller publishes the claim/renewal and feeds it back through
    * observeClaim.

@@ -33,6 +33,8 @@ export type DropReason =
   | 'not-successor'
   /** a claim raising the job's epoch by more than a run of missed takeovers could */
   | 'epoch-jump'
+  /** a claim on a job with no live lease from a member whose rank's turn has not come */
+  | 'out-of-turn'
   /** a coordinator message for a job that has ended, from a peer that did not lead it */
   | 'job-ended'
 

@@ -114,6 +114,28 @@ describe('job election', () => {
     expect(e.tick(2000, alive)).toEqual({ type: 'claim', epoch: 2, takeover: true })
   })
 
+  it('lets a claimant in when its rank\'s turn has come, with one stagger of slack', () => {
+    // a fresh job: the first two ranks at once, the third a stagger later
+    const fresh = make(order[3], 0)
+    expect(fresh.inTurn(order[1], 0, peers)).toBe(true)
+    expect(fresh.inTurn(order[2], 999, peers)).toBe(false)
+    expect(fresh.inTurn(order[2], 1000, peers)).toBe(true)
+    // a dead holder: ranks among the others, counted from when it was seen dead (or its lease lapsed)
+    const e = make(order[3])
+    e.observeClaim(1, order[0], 0)
+    const alive = peers.filter(p => p !== order[0])
+    expect(e.tick(2000, alive).type).toBe('none')
+    expect(e.inTurn(order[2], 2000, alive)).toBe(true)
+    expect(e.inTurn(order[3], 2000, alive)).toBe(false)
+    expect(e.inTurn(order[3], 3000, alive)).toBe(true)
+    // a live lease is judged by the successor rule, a restored one and an unseen claimant not at all
+    expect(e.inTurn(order[3], 100, peers)).toBe(true)
+    expect(e.inTurn('QmUnseen', 2000, alive)).toBe(true)
+    const restored = make(order[3])
+    restored.restore(1, order[0], 0, 2000)
+    expect(restored.inTurn(order[3], 5000, alive)).toBe(true)
+  })
+
   it('names a live lease holder only for a lease it heard renewed, from a live peer', () => {
     const e = make(order[1])
     e.observeClaim(1, order[0], 0)

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodeMessage } from '../../src/gossip/messages-codec.ts'
 import { JOBS_TOPIC, type MessageOf } from '../../src/gossip/messages.ts'
 import type { JobReport } from '../../src/gossip/messages-report.ts'
-import { successorOf } from '../../src/election/rendezvous.ts'
+import { rankPeers, successorOf } from '../../src/election/rendezvous.ts'
 import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/node/jobs/bound.ts'
 import { JobsService } from '../../src/node/jobs/service.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
@@ -258,5 +258,29 @@ describe('digests', () => {
     await vi.waitFor(() => { peers.forEach((p, i) => expect(p.service.stats().received).toBeGreaterThanOrEqual(before[i] + 10)) })
     const asks = cluster.net.log.filter(e => { const m = JSON.parse(new TextDecoder().decode(e.data)); return m.type === 'job.fetch' && m.jobIds.includes('jfake0') })
     expect(asks.map(e => e.from).sort()).toEqual(peers.map(p => p.id).sort())
+  })
+})
+
+describe('a dead coordinator\'s job', () => {
+  it('is claimed in rank order: a member whose turn has not come cannot beat the successor to it', async () => {
+    // a long stagger: the forger's turn is many seconds away
+    cluster = new Cluster(fastConfig({ renewMs: 500, leaseMs: 3000, staggerMs: 5000 }))
+    cluster.taskDelayMs = 1500
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d'), await cluster.add('e')]
+    const jobId = await peers[0].service.submit({ prompt: 'audit' })
+    await vi.waitFor(() => expect(peers[0].service.counts(jobId)?.running).toBeGreaterThan(0))
+    const holder = peers[0].service.report(jobId).coordinator!.peerId
+    const order = rankPeers(jobId, peers.map(p => p.id).filter(id => id !== holder)).map(id => peers.find(p => p.id === id)!)
+    const [successor, second, forger, fourth] = order
+    const done = order.map(p => reportOf(p, jobId))
+    await cluster.kill(peers.find(p => p.id === holder)!.name)
+    // at once, before the successor's claim: an epoch above it, too
+    cluster.net.inject(forger.id, JOBS_TOPIC, encodeMessage({ type: 'job.claim', jobId, epoch: 3, coordinator: forger.id, coordinatorName: forger.name, leaseMs: 3000 }))
+    const reports = await Promise.all(done)
+    for (const r of reports) {
+      expect(r.coordinator?.peerId).toBe(successor.id)
+      expect(r.epoch).toBe(2)
+    }
+    for (const p of [second, fourth]) expect(p.service.stats().drops['out-of-turn']).toBe(1)
   })
 })

@@ -10,8 +10,8 @@
  * A higher epoch is a claim (explicit, or implied by a coordinator message or result). While
  * the coordinator's lease is live as this peer hears it, the only member the election lets
  * claim is the holder's successor (see successorOf); any other claimant is dropped
- * (`not-successor`). A lapsed or dead holder's job may be claimed by any member: the
- * election staggers honest claimants by rank, and the higher epoch wins.
+ * (`not-successor`). A lapsed or dead holder's job may be claimed by a member only when
+ * its rank's turn has come, with a stagger of slack (`out-of-turn`).
  *
  * Not closed: a relayed report of a job this peer never heard of, or one at an epoch above
  * any it heard once no live coordinator holds the job, cannot be checked (the relayer, not
@@ -37,6 +37,8 @@ export interface AuthorizeOptions {
   liveHolder?: (jobId: string) => string | null
   /** peerIds of the members that count as alive (self included), to rank a successor */
   alive?: () => string[]
+  /** whether a member may claim the job above its epoch now, with no live lease (its turn by rank) */
+  inTurn?: (jobId: string, claimant: string) => boolean
 }
 
 /**
@@ -130,16 +132,18 @@ function fromCoordinator (record: JobRecord, epoch: number, from: string, option
 }
 
 /**
- * A claim above the job's epoch while a live coordinator holds it: only the holder's
- * successor may make it (a holder cut off from its successor is replaced by it). The
- * holder itself never needs a higher epoch while its lease runs. Null when allowed.
+ * A claim above the job's epoch. While a live coordinator holds the job only the holder's
+ * successor may make it (a holder cut off from its successor is replaced by it; the holder
+ * itself never needs a higher epoch while its lease runs). Once the lease is open, a
+ * member may claim when its rank's turn has come (JobElection.inTurn), so nobody can
+ * beat the successor to a dead coordinator's job. Null when allowed.
  */
 function mayClaim (record: JobRecord, epoch: number, from: string, options: AuthorizeOptions): Verdict | null {
   if (epoch <= record.epoch) return null
   if (epoch > record.epoch + MAX_EPOCH_STEP) return drop('epoch-jump')
-  if (options.liveHolder == null || options.alive == null) return null
-  const holder = options.liveHolder(record.jobId)
-  if (holder == null) return null
+  const holder = options.liveHolder?.(record.jobId) ?? null
+  if (holder == null) return options.inTurn?.(record.jobId, from) === false ? drop('out-of-turn') : null
+  if (options.alive == null) return null
   return successorOf(record.jobId, holder, options.alive()) === from ? null : drop('not-successor')
 }
 

@@ -40,6 +40,11 @@ export class JobElections {
     return this.elections.get(jobId)?.liveHolder(this.now(), alive) ?? null
   }
 
+  /** Whether claimant may claim jobId above its epoch now (see JobElection.inTurn); true for a job with no election. */
+  inTurn (jobId: string, claimant: string, alive: string[]): boolean {
+    return this.elections.get(jobId)?.inTurn(claimant, this.now(), alive) ?? true
+  }
+
   delete (jobId: string): void {
     this.elections.delete(jobId)
   }

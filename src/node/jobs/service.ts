@@ -164,7 +164,7 @@ export class JobsService extends EventEmitter {
     // a peer that joined mid-job learns the job from the coordinator's offers; the record
     // is kept only once a message of it is accepted, so dropped ones leave no trace
     const record = known ?? (message.type === 'task.offer' || message.type === 'job.plan' ? newRecord(message.jobId, this.now()) : undefined)
-    const verdict = authorize(record, message, from, { submitters: this.config.submitters, liveHolder: this.liveHolder, alive: this.aliveIds })
+    const verdict = authorize(record, message, from, { submitters: this.config.submitters, liveHolder: this.liveHolder, alive: this.aliveIds, inTurn: this.inTurn })
     if (verdict.type === 'drop') { this.drop(verdict.reason, from, `${message.type} ${message.jobId}`); return }
     if (verdict.type === 'ignore') { this.counters.ignored++; return }
     const target = record ?? newRecord(message.jobId, this.now())
@@ -184,6 +184,7 @@ export class JobsService extends EventEmitter {
 
   private readonly aliveIds = (): string[] => this.live().map(m => m.peerId)
   private readonly liveHolder = (jobId: string): string | null => this.elections.liveHolder(jobId, this.aliveIds())
+  private readonly inTurn = (jobId: string, claimant: string): boolean => this.elections.inTurn(jobId, claimant, this.aliveIds())
 
   /** Election bookkeeping; false when the message must go no further. */
   private elect (record: JobRecord, message: PerJobMessage, from: string): boolean {
