@@ -10,12 +10,15 @@ import { preSharedKey } from '@libp2p/pnet'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Config } from './config.ts'
 import { ListenError } from './errors.ts'
+import { linkMonitor, type LinkMonitor } from './link-monitor.ts'
 
 /** The services every swarm node runs; mdns is absent with discovery.mdns = false. */
 export type SwarmServices = {
   identify: ReturnType<ReturnType<typeof identify>>
   ping: ReturnType<ReturnType<typeof ping>>
   pubsub: GossipSub
+  /** pings every connection at the muxer level; replaces libp2p's stream-per-ping monitor */
+  linkMonitor: LinkMonitor
   mdns?: PeerDiscovery
 }
 
@@ -27,12 +30,14 @@ export interface CreateNodeInit {
   config: Config
 }
 
-/** Assembles libp2p: tcp, pnet, noise, yamux, identify, ping, gossipsub (StrictSign), mdns. */
+/** Assembles libp2p: tcp, pnet, noise, yamux, identify, ping, link monitor, gossipsub (StrictSign), mdns. */
 export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
   const { config } = init
   const services: Record<string, any> = {
     identify: identify(),
+    // still answers /ipfs/ping: peers of earlier versions probe their connections with it
     ping: ping(),
+    linkMonitor: linkMonitor({ intervalMs: config.connection.pingIntervalMs, timeoutMs: config.connection.pingTimeoutMs }),
     pubsub: gossipsub({
       globalSignaturePolicy: 'StrictSign',
       emitSelf: false,
@@ -60,10 +65,8 @@ export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionProtector: preSharedKey({ psk: init.swarmKey }),
-      connectionMonitor: {
-        pingInterval: config.connection.pingIntervalMs,
-        pingTimeout: { minTimeout: config.connection.pingTimeoutMs, maxTimeout: config.connection.pingTimeoutMs }
-      },
+      // the link monitor service does this job with one frame each way instead of a stream per ping
+      connectionMonitor: { enabled: false },
       connectionManager: {
         maxConnections: config.connection.maxConnections,
         dialTimeout: config.discovery.dialTimeoutMs

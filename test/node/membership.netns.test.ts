@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLab, labSupport, type Lab, type LabPeer } from '../helpers/netlab.ts'
 import type { PeerRow } from '../../src/node/peer.ts'
+import { callControl } from '../../src/node/control-client.ts'
 
 // Real peers, one network namespace each, on a bridge this test builds: mDNS, TCP, pnet,
 // noise and gossipsub are the real ones. Needs root; under CI=true it must run.
@@ -84,11 +85,14 @@ describe.skipIf(!support.ok)('membership across network namespaces', () => {
 
   it('a peer whose link is cut is marked dead within 5 s, and alive again after the link returns', async () => {
     const d = lab.peers[4]
+    const closedBefore = (await callControl<any>(a.home, 'status')).dialer.connectionsClosed as number
     const t0 = Date.now()
     await b.cutLink()
     const ms = await until([a, d], rows => stateOf(rows, b) === 'dead', t0, 10_000)
     console.log(`cut link detected in ${ms} ms`)
     expect(ms).toBeLessThan(5000)
+    // no FIN can cross a pulled cable: only an unanswered link ping closes a's connection to b
+    await lab.waitFor(async () => (await callControl<any>(a.home, 'status')).dialer.connectionsClosed > closedBefore, { timeoutMs: 10_000 })
     const t1 = Date.now()
     await b.restoreLink()
     const back = await until([a, d, b], (rows, o) => o === b ? stateOf(rows, a) === 'alive' && stateOf(rows, d) === 'alive' : stateOf(rows, b) === 'alive', t1, 20_000)
