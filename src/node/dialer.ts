@@ -94,6 +94,9 @@ export class Dialer {
     const { id, multiaddrs } = evt.detail
     const peer = id.toString()
     if (peer === this.self || this.state.status !== 'running') return
+    // every peer answers every query, so a connected peer's answers arrive many times a
+    // second in a large swarm; its addresses are known (identify), a peer store write is not free
+    if (this.connected(id)) return
     // mDNS also advertises loopback; a remote 127.0.0.1 is never the announcing box
     const usable = multiaddrs.filter(ma => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(ma.toString()))
     void this.components.node.peerStore.merge(id, { multiaddrs: usable }).catch(() => {}).then(() => {
