@@ -54,6 +54,7 @@ export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), com
     ? []
     : CATALOG.filter(spec => spec.impl[comps.platform] !== undefined).map(spec => defineTool(spec, config, comps))
   const byName = new Map(tools.map(t => [t.name, t]))
+  const schemas = new Map<string, Record<string, unknown>>()
   const stats: ToolStats = { runs: 0, ok: 0, failed: {}, byTool: {} }
   const count = (name: string, r: ToolResult): ToolResult => {
     log.debug(`${byName.has(name) ? name : '(unknown tool)'} ${r.ok ? 'ok' : r.code ?? 'failed'} ${r.ms} ms${r.truncated === true ? ' text-truncated' : ''}${r.dataTruncated === true ? ' data-truncated' : ''}`)
@@ -90,10 +91,16 @@ export function localToolRunner (config: ToolsConfig = defaultToolsConfig(), com
     jsonSchema: (name: string): Record<string, unknown> => {
       const tool = byName.get(name)
       if (tool === undefined) throw new UnknownToolError(name)
-      // 'input': fields with defaults are optional for the caller
-      const schema = z.toJSONSchema(tool.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
-      delete schema.$schema
-      return schema
+      // converted once per runner (every task's first model turn asks for all of them); a copy
+      // goes out so a caller cannot change what the next task gets
+      let schema = schemas.get(name)
+      if (schema === undefined) {
+        // 'input': fields with defaults are optional for the caller
+        schema = z.toJSONSchema(tool.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+        delete schema.$schema
+        schemas.set(name, schema)
+      }
+      return structuredClone(schema)
     }
   }
 }
