@@ -139,6 +139,18 @@ export class EndpointClient {
     })
   }
 
+  /**
+   * Readies the endpoint before the first task needs it: the model lookup (when no model
+   * is configured) and the HTTP client's first request happen now, off the job's critical
+   * path, instead of inside every peer's first model turn. Failures are ignored here: the
+   * real request reports them, and counts them, when it comes.
+   */
+  warm (timeoutMs: number): void {
+    if (this.model != null || this.modelLookup != null) return
+    this.modelLookup = this.lookupModel(timeoutMs).finally(() => { this.modelLookup = undefined })
+    this.modelLookup.catch(() => {})
+  }
+
   private async lookupModel (timeoutMs: number): Promise<string> {
     const page = await this.client.models.list({ signal: AbortSignal.timeout(timeoutMs + 1000), timeout: timeoutMs + 1000, maxRetries: 0 })
     const first = page.data?.[0]?.id

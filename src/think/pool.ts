@@ -46,6 +46,8 @@ export interface InferencePoolInit {
   streamIdleTimeoutMs?: number
   /** accept setPeerEndpoints(); @default true */
   usePeerEndpoints?: boolean
+  /** ready each endpoint (model lookup) as it is added, not in the first turn; @default false */
+  warm?: boolean
   /** wall clock for cooldowns (latency is always measured with performance.now()) */
   now?: () => number
   logger?: Logger
@@ -117,9 +119,11 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
     const model = spec.model ?? init.model
     const key = keyOf(spec.url, model)
     if (entries.has(key)) return
+    const client = new EndpointClient({ url: spec.url, apiKey: spec.apiKey, model })
+    if (init.warm === true) client.warm(timeoutMs)
     entries.set(key, {
       key,
-      client: new EndpointClient({ url: spec.url, apiKey: spec.apiKey, model }),
+      client,
       source: spec.source,
       ...(peerId != null ? { peerId } : {}),
       configuredModel: model,

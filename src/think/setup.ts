@@ -36,6 +36,8 @@ export function createBrains (input: { config?: ThinkConfig, env?: Record<string
     failuresBeforeCooldown: config.failuresBeforeCooldown,
     cooldownMs: config.cooldownMs,
     stream: config.stream,
+    // a peer readies its endpoints while idle, so a job's first turns do not pay for it
+    warm: true,
     // a playbook chosen on purpose stays the playbook, whatever peers offer
     usePeerEndpoints: config.usePeerEndpoints && !(choice.kind === 'playbook' && choice.reason === 'configured'),
     logger

@@ -164,6 +164,25 @@ describe('inference pool', () => {
     expect((await patient).model).toBe('fake-model')
   })
 
+  it('with warm, looks up the model when an endpoint is added, before any turn needs it; a failed warm-up counts nothing', async () => {
+    const llm = await fake({ script: () => turns.text('ok') })
+    const peer = await fake({ script: () => turns.text('from peer') })
+    const pool = createInferencePool({ endpoints: [{ url: llm.url, source: 'flag' }, { url: 'http://127.0.0.1:9/v1', source: 'config' }], warm: true })
+    pool.setPeerEndpoints('peerA', [{ url: peer.url }])
+    await vi.waitFor(() => { expect([llm.modelListRequests, peer.modelListRequests]).toEqual([1, 1]) })
+    expect(llm.requests).toHaveLength(0)
+    // the port-9 endpoint refused its warm-up; it is neither failed nor cooling
+    for (const e of pool.stats()) expect(e).toMatchObject({ requests: 0, failures: 0, coolingDownUntil: null })
+    expect((await pool.chat(ask)).model).toBe('fake-model')
+    // the first turn used the model found by the warm-up
+    expect(llm.modelListRequests + peer.modelListRequests).toBe(2)
+    // without warm nothing is asked until a turn needs it
+    const cold = await fake({ script: () => turns.text('ok') })
+    createInferencePool({ endpoints: [{ url: cold.url, source: 'flag' }] })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(cold.modelListRequests).toBe(0)
+  })
+
   it('fails clearly with no endpoint, and when every attempt fails', async () => {
     await expect(createInferencePool().chat(ask)).rejects.toMatchObject({ name: 'NoEndpointError', code: 'ERR_NO_ENDPOINT' })
     const bad = await fake({ script: () => turns.garbage() })
