@@ -117,6 +117,8 @@ describe('swarm status', () => {
       expect(dead).toMatchObject({ url: down, inFlight: 0, cooling: true })
       expect(dead.failures).toBeGreaterThanOrEqual(1)
       expect(dead.coolingDownUntil).toBeGreaterThan(Date.now())
+      // and the peer said so on its stderr, where a sysadmin running it sees it
+      expect(peerA.output()).toMatch(new RegExp(` warn swarm:think endpoint ${down.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} cooling down`))
       expect(live).toMatchObject({ url: llm.url, inFlight: 0, failures: 0, cooling: false })
       expect(live.requests).toBeGreaterThanOrEqual(1)
       expect(live.requests).toBe(llm.requests.length)

@@ -28,7 +28,12 @@ export interface AttachJobsOptions {
 export async function attachJobs (peer: Peer, options: AttachJobsOptions = {}): Promise<JobsService> {
   const log = peer.logger.forComponent('swarm:jobs')
   const env = options.env ?? process.env
-  const brains = options.brains ?? createBrains({ config: peer.config.think, env, flags: options.flags })
+  // think's warnings (an endpoint cooling down, a task falling back to the playbook) are
+  // what a sysadmin needs to see on the peer's stderr; its debug lines follow SWARM_LOG
+  const thinkLog = peer.logger.forComponent('swarm:think')
+  const brains = options.brains ?? createBrains({
+    config: peer.config.think, env, flags: options.flags, logger: { debug: m => { thinkLog.debug(m) }, warn: m => { thinkLog.warn(m) } }
+  })
   const tools = options.tools ?? localToolRunner(peer.config.tools)
   const config = peer.config.jobs
   let announced = 0
