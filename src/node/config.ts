@@ -57,9 +57,9 @@ export const connectionSectionSchema = z.object({
 
 export const gossipSectionSchema = z.object({
   /** peers each peer forwards gossip to (gossipsub D); lower means fewer duplicate copies */
-  meshSize: z.number().int().min(2).max(32).default(6),
+  meshSize: z.number().int().min(2).max(32).default(2),
   /** peers outside the mesh told about recent message ids each heartbeat (gossipsub Dlazy) */
-  lazyPeers: z.number().int().min(0).max(32).default(6)
+  lazyPeers: z.number().int().min(0).max(32).default(2)
 }).strict()
 
 export const offerSectionSchema = z.object({

@@ -44,9 +44,14 @@ export async function createNode (init: CreateNodeInit): Promise<SwarmLibp2p> {
       // our own records go to every subscribed peer, not only the mesh: presence must reach all
       floodPublish: true,
       fallbackToFloodsub: false,
+      // On a LAN every peer is connected to every other, so the flood above already delivers
+      // each message; the mesh only carries it to peers whose direct link broke. A small D keeps
+      // that repair path (about 2D mesh links each) without every peer re-sending every message
+      // to everyone. Dhi stays high so a bootstrap peer that others reach only through it (no
+      // mDNS) keeps up to 12 of them in its mesh, as it did with D = 6.
       D: config.gossip.meshSize,
       Dlo: Math.max(2, config.gossip.meshSize - 2),
-      Dhi: config.gossip.meshSize * 2,
+      Dhi: Math.max(12, config.gossip.meshSize * 2),
       Dout: Math.min(2, Math.floor(config.gossip.meshSize / 2), Math.max(2, config.gossip.meshSize - 2) - 1),
       Dlazy: config.gossip.lazyPeers,
       // Each message reaches a peer several times (flood publish + mesh). Without a fast id
