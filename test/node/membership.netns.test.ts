@@ -144,6 +144,39 @@ describe.skipIf(!support.ok)('bootstrap addresses without multicast', () => {
   })
 })
 
+describe.skipIf(!support.ok)('a broken link between two members', () => {
+  let lab: Lab
+
+  beforeAll(async () => { lab = await createLab() })
+  afterAll(async () => { await lab?.destroy() })
+
+  it('leaves both alive to each other: their records still arrive through the gossip mesh', async () => {
+    const peers = await Promise.all(['east', 'west', 'north', 'south'].map(async name => await lab.addPeer({ name })))
+    const [a, b] = peers
+    await lab.waitFor(async () => (await Promise.all(peers.map(async p => await p.peers()))).every(rows => rows.filter(r => r.state === 'alive').length === 4), { timeoutMs: 15_000 })
+    const closedBefore = (await callControl<any>(a.home, 'status')).dialer.connectionsClosed as number
+    // only a and b lose each other (both directions); the bridge, mDNS and every other pair keep working
+    await lab.exec(a.ns, ['ip', 'route', 'add', 'blackhole', `${b.ip}/32`])
+    await lab.exec(b.ns, ['ip', 'route', 'add', 'blackhole', `${a.ip}/32`])
+    // their direct connection dies (the link monitor hangs it up) ...
+    await lab.waitFor(async () => (await callControl<any>(a.home, 'status')).dialer.connectionsClosed > closedBefore, { timeoutMs: 10_000 })
+    // ... yet for twice the time after which a silent member is dead, neither is declared dead
+    const until = Date.now() + 8000
+    const states = new Set<string>()
+    while (Date.now() < until) {
+      const [va, vb] = await Promise.all([a.peers(), b.peers()])
+      states.add(String(va.find(r => r.peerId === b.peerId)?.state))
+      states.add(String(vb.find(r => r.peerId === a.peerId)?.state))
+      await new Promise(r => setTimeout(r, 100))
+    }
+    expect(states.has('dead')).toBe(false)
+    await lab.waitFor(async () => {
+      const [va, vb] = await Promise.all([a.peers(), b.peers()])
+      return va.find(r => r.peerId === b.peerId)?.state === 'alive' && vb.find(r => r.peerId === a.peerId)?.state === 'alive'
+    }, { timeoutMs: 5000 })
+  })
+})
+
 describe.skipIf(!support.ok)('the lab', () => {
   it('removes its namespaces, links and processes on destroy', async () => {
     const lab = await createLab()
