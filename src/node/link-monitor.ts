@@ -82,7 +82,11 @@ export class LinkMonitor implements Startable {
   }
 
   private async probe (conn: Connection, muxer: PingableMuxer, stopped: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([stopped, AbortSignal.timeout(this.init.timeoutMs)])
+    // the timeout alone, not AbortSignal.any() with the monitor's long-lived signal: on our
+    // Node 22 every combined signal stays reachable from its long-lived source (~1.8 KB a
+    // probe, never freed: ~120 MB an hour at 19 connections). A probe in flight at stop()
+    // ends within timeoutMs and is ignored below.
+    const signal = AbortSignal.timeout(this.init.timeoutMs)
     try {
       await muxer.ping({ signal })
     } catch (err) {
