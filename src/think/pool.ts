@@ -98,6 +98,9 @@ interface Entry extends Omit<EndpointStats, 'url' | 'model' | 'inFlight' | 'cool
 /** Errors after which the same endpoint is not asked again within one chat() call. */
 const SLOW_FAILURES = new Set(['ERR_TIMEOUT', 'ERR_STREAM_IDLE'])
 
+/** Less of the turn budget than this left: do not start another attempt. */
+const MIN_ATTEMPT_MS = 50
+
 export function createInferencePool (init: InferencePoolInit = {}): InferencePool {
   const now = init.now ?? Date.now
   const log = init.logger ?? silentLogger
@@ -178,6 +181,9 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
     if (SLOW_FAILURES.has(code)) {
       e.timeouts++
       e.lastLatencyMs = ms
+      // the time it took to give up is a floor on its latency: without it, an endpoint that
+      // only ever timed out looks as fast as the best one and takes the next turns too
+      e.avgLatencyMs = e.avgLatencyMs == null ? ms : e.avgLatencyMs * (1 - LATENCY_EWMA_WEIGHT) + ms * LATENCY_EWMA_WEIGHT
     }
     const retryAfter = (err as EndpointRequestError).retryAfterMs
     if (retryAfter != null && retryAfter > 0) {
@@ -199,7 +205,8 @@ export function createInferencePool (init: InferencePoolInit = {}): InferencePoo
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (options.signal?.aborted === true) throw new AbortedError(options.signal.reason)
       const left = Math.floor(deadline - performance.now())
-      if (left <= 0) {
+      // a few ms left (a timer fired early) is no time for another request
+      if (left < MIN_ATTEMPT_MS) {
         log.debug(`turn budget of ${budgetMs} ms spent after ${attempt} attempt(s)`)
         break
       }

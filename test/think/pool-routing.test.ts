@@ -50,9 +50,10 @@ describe('pool routing by expected completion', () => {
     const [fastBurst, slowBurst] = [fast.requests.length - fastBefore, slow.requests.length - slowBefore]
     expect(fastBurst + slowBurst).toBe(64)
     // 8 callers saturate the fast one: with 3 in flight there, the 4th costs as much as 1 on
-    // the slow one. Measured 3-6 of 64 on the slow one; fewest-in-flight routing gave it 16
+    // the slow one. Measured 3-6 of 64 on the slow one (8 with the test process 80% busy);
+    // fewest-in-flight routing gave it 16
     expect(slowBurst).toBeGreaterThanOrEqual(1)
-    expect(slowBurst).toBeLessThanOrEqual(10)
+    expect(slowBurst).toBeLessThanOrEqual(12)
     const [slowStats, fastStats] = pool.stats()
     expect(slowStats.avgLatencyMs!).toBeGreaterThan(fastStats.avgLatencyMs!)
     expect(pool.stats().every(s => s.inFlight === 0)).toBe(true)
@@ -113,6 +114,21 @@ describe('pool routing by expected completion', () => {
       await Promise.allSettled(workers)
     }
     expect(pool.stats().map(s => s.inFlight)).toEqual([0, 0])
+  })
+})
+
+describe('an endpoint that timed out', () => {
+  it('is not picked again in the next turns as if it were fast', async () => {
+    const good = await fake({ script: () => turns.text('ok', { delayMs: 20 }) })
+    const hung = await fake({ script: () => turns.hang() })
+    const pool = createInferencePool({ endpoints: [{ url: good.url, source: 'config' }, { url: hung.url, source: 'config' }], model: 'm', requestTimeoutMs: 300, failuresBeforeCooldown: 5 })
+    for (let i = 0; i < 6; i++) expect((await pool.chat(ask)).content).toBe('ok')
+    // tried once while unknown; its 300 ms timeout then counts as its latency, so the 20 ms
+    // endpoint wins every later turn (before, it stayed 'unknown, assume fast' until cooled)
+    expect(hung.requests).toHaveLength(1)
+    const [goodStats, hungStats] = pool.stats()
+    expect(hungStats).toMatchObject({ timeouts: 1, coolingDownUntil: null })
+    expect(hungStats.avgLatencyMs!).toBeGreaterThan(goodStats.avgLatencyMs! * 5)
   })
 })
 
