@@ -14,7 +14,7 @@ import { rankPeers, successorOf } from '../../src/election/rendezvous.ts'
 import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/node/jobs/bound.ts'
 import { JobsService } from '../../src/node/jobs/service.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
-import { RELAY_BUDGET, RELAY_WINDOW_MS, RelayBudget, REPEAT_MS } from '../../src/node/jobs/sync.ts'
+import { RELAY_BUDGET, RELAY_JITTER_MS, RELAY_WINDOW_MS, RelayBudget, REPEAT_MS } from '../../src/node/jobs/sync.ts'
 import { Cluster, fastConfig, MemNet, noTools, runJob, scriptedJobBrain, scriptedTaskBrain, sent, World, type SimPeer } from './harness.ts'
 
 let cluster: Cluster | undefined
@@ -131,6 +131,9 @@ describe('catch-up relays', () => {
     const ask = () => { net.inject('QmRogue', JOBS_TOPIC, encodeMessage({ type: 'job.fetch', jobIds: jobs })) }
     ask()
     await vi.waitFor(() => expect(relays()).toBeGreaterThanOrEqual(jobs.length))
+    // a peer whose jittered relay fired before it heard another's still sends its own: let
+    // every timer the ask set run out (they all started when it arrived) before counting
+    await new Promise(resolve => setTimeout(resolve, RELAY_JITTER_MS + 200))
     const answered = relays()
     // each peer relays a job at most once however many peers hold it
     expect(answered).toBeLessThanOrEqual(jobs.length * peers.length)

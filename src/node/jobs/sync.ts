@@ -24,7 +24,7 @@ export interface CatchUpComponents {
 /** Jobs listed in one digest (newest finished first). */
 export const DIGEST_SIZE = 200
 /** Longest random wait before relaying a report, ms. */
-const RELAY_JITTER_MS = 400
+export const RELAY_JITTER_MS = 400
 /** Relays one requester may cause per window: two full digests' worth. */
 export const RELAY_BUDGET = 2 * DIGEST_SIZE
 /** The window of RELAY_BUDGET, ms (the budget refills evenly over it). */
