@@ -222,6 +222,11 @@ export class Cluster {
     return peer
   }
 
+  /** How a peer signs (for a test that forges in a member's name, with its own key). */
+  signingOf (name: string): ReportSigning {
+    return this.keys.get(name)!.signing
+  }
+
   /** A peer's identity, the same again when it is added back (a restart). */
   private async identity (name: string): Promise<{ id: string, signing: ReportSigning }> {
     let known = this.keys.get(name)
