@@ -99,7 +99,8 @@ describe('signed job reports', () => {
   })
 
   it('a forged ending of a running job whose coordinator died is dropped; the successor ends it', async () => {
-    const { cluster, peers } = await signedCluster(['a', 'b', 'c', 'd'], fastConfig({ renewMs: 500, leaseMs: 3000, staggerMs: 1000 }))
+    // a long stagger: nobody but the successor may claim while its messages are held back
+    const { cluster, peers } = await signedCluster(['a', 'b', 'c', 'd'], fastConfig({ renewMs: 500, leaseMs: 3000, staggerMs: 4000 }))
     cluster.taskDelayMs = 1500
     const jobId = await peers[0].service.submit({ prompt: 'audit' })
     await vi.waitFor(() => expect(peers[0].service.counts(jobId)?.running).toBeGreaterThan(0))

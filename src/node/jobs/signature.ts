@@ -45,9 +45,10 @@ export function reportPayload (report: JobReport): Uint8Array {
 
 /** The signature of a report this peer coordinated, for job.result (base64). */
 export function signReport (signing: ReportSigning, report: JobReport): string {
-  // sign what receivers will parse: the schema strips fields it does not know
-  const parsed = reportSchema.parse(report)
-  return Buffer.from(signing.sign(reportPayload(parsed))).toString('base64')
+  // sign what receivers will parse: the schema strips fields it does not know (a report
+  // it rejects is signed as it is: receivers drop it as bad-schema before any signature)
+  const parsed = reportSchema.safeParse(report)
+  return Buffer.from(signing.sign(reportPayload(parsed.success ? parsed.data : report))).toString('base64')
 }
 
 /** Whether `sig` is the signature of `report` by the coordinator it names. */
