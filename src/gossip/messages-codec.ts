@@ -37,6 +37,8 @@ export type DropReason =
   | 'out-of-turn'
   /** a coordinator message for a job that has ended, from a peer that did not lead it */
   | 'job-ended'
+  /** a job.result or relayed job.report without a valid signature of the coordinator it names */
+  | 'bad-signature'
 
 export type Decoded =
   | { ok: true, message: JobMessage, bytes: number }

@@ -131,10 +131,18 @@ export const taskStateSchema = z.object({
   reason: z.string().max(500)
 })
 
+/**
+ * The coordinator's signature of a report (src/node/jobs/signature.ts), base64. Optional in
+ * the schema so a previous-version message still parses, but a report without a valid one
+ * is dropped (`bad-signature`).
+ */
+const reportSig = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/=]+$/)
+
 export const jobResultSchema = z.object({
   ...jobBase,
   type: z.literal('job.result'),
-  report: reportSchema
+  report: reportSchema,
+  sig: reportSig.optional()
 })
 
 /** A stored report re-gossiped by any peer for a peer that missed it (catch-up). */
@@ -142,7 +150,9 @@ export const jobReportSchema = z.object({
   ...jobBase,
   type: z.literal('job.report'),
   submitted: jobSubmittedSchema,
-  report: reportSchema
+  report: reportSchema,
+  /** the coordinator's signature, relayed as it was published */
+  sig: reportSig.optional()
 })
 
 /** Recent finished jobs a peer holds, sent when membership changes. */

@@ -1,4 +1,5 @@
 import os from 'node:os'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Bus, Member, MembershipView } from '../gossip/types.ts'
 import { Membership } from '../gossip/membership.ts'
 import { PRESENCE_TOPIC } from '../gossip/presence.ts'
@@ -26,6 +27,8 @@ export interface StartPeerOptions {
 /** A running peer: what services (jobs, election) attach to. */
 export interface Peer {
   readonly peerId: string
+  /** the identity key of peerId: services sign with it what others must attribute to us (job reports) */
+  readonly privateKey: PrivateKey
   readonly home: string
   readonly name: string
   readonly config: Config
@@ -219,6 +222,7 @@ export async function startPeer (options: StartPeerOptions): Promise<Peer> {
 
   return {
     peerId,
+    privateKey,
     home,
     name,
     config,

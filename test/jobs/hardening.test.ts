@@ -15,7 +15,7 @@ import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/no
 import { JobsService } from '../../src/node/jobs/service.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
 import { RELAY_BUDGET, RELAY_JITTER_MS, RELAY_WINDOW_MS, RelayBudget, REPEAT_MS } from '../../src/node/jobs/sync.ts'
-import { Cluster, fastConfig, MemNet, noTools, runJob, scriptedJobBrain, scriptedTaskBrain, sent, World, type SimPeer } from './harness.ts'
+import { Cluster, fakeSigning, fastConfig, MemNet, noTools, runJob, scriptedJobBrain, scriptedTaskBrain, sent, World, type SimPeer } from './harness.ts'
 
 let cluster: Cluster | undefined
 const cleanups: Array<() => Promise<void> | void> = []
@@ -88,7 +88,7 @@ async function clockedPeers (names: string[]): Promise<{ net: MemNet, peers: Sim
     const runs: string[] = []
     const service = new JobsService({
       bus: net.bus(id), membership: world.view(id), store: new JobStore(home, { fsync: false }), taskBrain: scriptedTaskBrain(name, () => 20, runs),
-      jobBrain: scriptedJobBrain(), tools: noTools, selfName: name, now
+      jobBrain: scriptedJobBrain(), tools: noTools, selfName: name, now, signing: fakeSigning(id)
     }, fastConfig())
     cleanups.push(async () => { await service.stop(); rmSync(home, { recursive: true, force: true }) })
     await service.start()

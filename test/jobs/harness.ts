@@ -4,6 +4,7 @@
  * JobsServices with real stores in temp dirs. Fast and deterministic enough to drive
  * elections, takeovers and dark workers without a network.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +17,9 @@ import type { ToolRunner } from '../../src/tools/types.ts'
 import { jobsConfigSchema, type JobsConfig } from '../../src/node/jobs/config.ts'
 import { JobsService } from '../../src/node/jobs/service.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
+import { ed25519Signing, type ReportSigning } from '../../src/node/jobs/signature.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 
 export class MemNet {
   private readonly handlers = new Map<string, Map<string, Set<(m: BusMessage) => void>>>()
@@ -108,6 +112,19 @@ export class World {
   }
 }
 
+/**
+ * Signatures for fake peerIds ('Qma'): a keyed hash anyone could compute, but that a test's
+ * forged message, which carries none, lacks. The real scheme is tested with real keys
+ * (Cluster.identities = 'ed25519').
+ */
+export function fakeSigning (self: string): ReportSigning {
+  const mac = (peerId: string, payload: Uint8Array) => createHash('sha256').update(`fake-sig ${peerId} `).update(payload).digest()
+  return {
+    sign: payload => new Uint8Array(mac(self, payload)),
+    verify: (peerId, payload, sig) => sig.byteLength === 32 && timingSafeEqual(mac(peerId, payload), sig)
+  }
+}
+
 export const noTools: ToolRunner = { list: () => [], run: async () => ({ ok: true, data: null, text: '', exitCode: 0, ms: 0 }), jsonSchema: () => ({}) }
 
 /** A task brain that takes `delayMs` and reports one finding naming the host. */
@@ -175,11 +192,14 @@ export class Cluster {
   private readonly dirs: string[] = []
   taskDelayMs = 100
   verbose = false
+  /** 'ed25519': each peer gets a real identity (its peerId carries its public key) and signs reports with it */
+  identities: 'fake' | 'ed25519' = 'fake'
+  private readonly keys = new Map<string, { id: string, signing: ReportSigning }>()
 
   constructor (private readonly config: JobsConfig = fastConfig(), private readonly extraTasks = 0, private readonly perHost = 1) {}
 
   async add (name: string, home?: string): Promise<SimPeer> {
-    const id = `Qm${name}`
+    const { id, signing } = await this.identity(name)
     const dir = home ?? mkdtempSync(join(tmpdir(), `swarm-jobs-${name}-`))
     if (home == null) this.dirs.push(dir)
     this.net.down.delete(id)
@@ -191,7 +211,8 @@ export class Cluster {
       taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs, () => this.verbose),
       jobBrain: scriptedJobBrain(this.extraTasks, this.perHost),
       tools: noTools,
-      selfName: name
+      selfName: name,
+      signing
     }, this.config)
     await service.start()
     this.world.tasksRunning.set(id, () => service.stats().tasksRunning)
@@ -199,6 +220,26 @@ export class Cluster {
     const peer = { id, name, home: dir, service, runs }
     this.peers.set(name, peer)
     return peer
+  }
+
+  /** How a peer signs (for a test that forges in a member's name, with its own key). */
+  signingOf (name: string): ReportSigning {
+    return this.keys.get(name)!.signing
+  }
+
+  /** A peer's identity, the same again when it is added back (a restart). */
+  private async identity (name: string): Promise<{ id: string, signing: ReportSigning }> {
+    let known = this.keys.get(name)
+    if (known == null) {
+      if (this.identities === 'fake') {
+        known = { id: `Qm${name}`, signing: fakeSigning(`Qm${name}`) }
+      } else {
+        const key = await generateKeyPair('Ed25519')
+        known = { id: peerIdFromPrivateKey(key).toString(), signing: ed25519Signing(key) }
+      }
+      this.keys.set(name, known)
+    }
+    return known
   }
 
   /** SIGKILL-like: the peer stops hearing and speaking at once, and others see it dead. */

@@ -107,7 +107,9 @@ describe.skipIf(!support.ok)('jobs across network namespaces (playbook brain)', 
       // a claim with an epoch older than the job's
       { msg: { type: 'job.claim', jobId: r.jobId, epoch: 0, coordinator: '$SELF', coordinatorName: 'mallory', leaseMs: 3000 } },
       { raw: '{"v":1,"type":"task.result","jobId":' },
-      { raw: JSON.stringify({ v: 1, type: 'task.grant', jobId: r.jobId }) }
+      { raw: JSON.stringify({ v: 1, type: 'task.grant', jobId: r.jobId }) },
+      // a relayed report of a job nobody heard of, in a real member's name, not signed by it
+      { msg: { type: 'job.report', jobId: 'jmadeup', epoch: r.epoch, submitted: { v: 1, ts: r.submittedAt, type: 'job.submitted', jobId: 'jmadeup', epoch: 0, prompt: r.prompt, targets: null, submitter: r.submitter.peerId, submitterName: r.submitter.name, submittedAt: r.submittedAt, deadline: r.deadline }, report: { ...r, jobId: 'jmadeup', summary: 'all fine' }, sig: Buffer.alloc(64, 7).toString('base64') } }
     ]
     const out = await lab.exec(rogue.ns, [NODE, '--import', 'tsx', join(import.meta.dirname, 'fixtures/forger.ts'), rogue.home, `/ip4/${rogue.ip}/tcp/4001`, '4', JSON.stringify(forged)])
     expect(out).toMatch(/published to [1-9]/)
@@ -117,8 +119,10 @@ describe.skipIf(!support.ok)('jobs across network namespaces (playbook brain)', 
         (s.drops['not-granted'] ?? 0) === (statsBefore[i].drops['not-granted'] ?? 0) + 1 &&
         (s.drops['stale-epoch'] ?? 0) === (statsBefore[i].drops['stale-epoch'] ?? 0) + 1 &&
         (s.drops['bad-json'] ?? 0) === (statsBefore[i].drops['bad-json'] ?? 0) + 1 &&
-        (s.drops['bad-schema'] ?? 0) === (statsBefore[i].drops['bad-schema'] ?? 0) + 1)
+        (s.drops['bad-schema'] ?? 0) === (statsBefore[i].drops['bad-schema'] ?? 0) + 1 &&
+        (s.drops['bad-signature'] ?? 0) === (statsBefore[i].drops['bad-signature'] ?? 0) + 1)
     }, { timeoutMs: 15_000 })
+    for (const p of peers) expect((await lab.cli(p, ['show', 'jmadeup'])).code).not.toBe(0)
     const after = await callControl<JobReport>(peers[1].home, 'job.show', { jobId: r.jobId })
     expect(after).toEqual(before)
   })

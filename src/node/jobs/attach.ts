@@ -11,6 +11,7 @@ import type { ToolRunner } from '../../tools/types.ts'
 import type { Peer } from '../peer.ts'
 import { registerJobMethods } from './control.ts'
 import { JobsService } from './service.ts'
+import { ed25519Signing } from './signature.ts'
 import { JobStore } from './store.ts'
 
 /** (peer, url) pairs remembered as warned about; bounded since presence is untrusted. */
@@ -45,6 +46,7 @@ export async function attachJobs (peer: Peer, options: AttachJobsOptions = {}): 
     jobBrain: brains.job,
     tools,
     selfName: peer.name,
+    signing: ed25519Signing(peer.privateKey),
     verify: verifyFindings,
     onLoad: (n) => { if (n !== announced) { announced = n; peer.presence.announce() } },
     log: line => { log.info(line) }

@@ -13,10 +13,12 @@
  * (`not-successor`). A lapsed or dead holder's job may be claimed by a member only when
  * its rank's turn has come, with a stagger of slack (`out-of-turn`).
  *
- * Not closed: a relayed report of a job this peer never heard of, or one at an epoch above
- * any it heard once no live coordinator holds the job, cannot be checked (the relayer, not
- * the coordinator, signed it); nor can a job.result of a job nobody heard of that names
- * its own sender as coordinator.
+ * Reports carry their coordinator's signature (signature.ts): a job.result or relayed
+ * job.report is taken only when the coordinator it names signed it (`bad-signature`), and
+ * a relayed report's submission must agree with the signed report (`log-mismatch`). So a
+ * relayer can no longer make up a job, or a higher-epoch ending, in another peer's name.
+ * Still not closed: a member may publish a report of a job nobody heard of in its own
+ * name (it signs it itself); such a report is attributable to it wherever it is relayed.
  */
 import { successorOf } from '../../election/rendezvous.ts'
 import type { DropReason } from '../../gossip/messages-codec.ts'
@@ -39,6 +41,8 @@ export interface AuthorizeOptions {
   alive?: () => string[]
   /** whether a member may claim the job above its epoch now, with no live lease (its turn by rank) */
   inTurn?: (jobId: string, claimant: string) => boolean
+  /** whether a report carries a valid signature of the coordinator it names; absent = not checked */
+  signed?: (message: MessageOf<'job.result'> | MessageOf<'job.report'>) => boolean
 }
 
 /**
@@ -103,22 +107,36 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       const bad = badReport(message)
       if (bad != null) return bad
       // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
-      if (record?.report != null) return message.epoch > record.report.epoch ? mayReplace(record, from, options) : IGNORE
-      if (record == null) return ACCEPT
-      return fromCoordinator(record, message.epoch, from, options)
+      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, from, options) : IGNORE, message, options)
+      if (record == null) return checkSigned(ACCEPT, message, options)
+      return checkSigned(fromCoordinator(record, message.epoch, from, options), message, options)
     }
     case 'job.report': {
       const bad = badReport(message)
       if (bad != null) return bad
+      // the submission rides beside the signed report: it must be the report's own
+      if (!submissionOfReport(message)) return drop('log-mismatch')
       if (record?.submitted != null && !sameSubmission(record.submitted, message.submitted)) return drop('log-mismatch')
-      if (record?.report != null) return message.epoch > record.report.epoch ? mayReplace(record, message.report.coordinator?.peerId ?? '', options) : IGNORE
+      const coordinator = message.report.coordinator?.peerId ?? ''
+      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, coordinator, options) : IGNORE, message, options)
       if (record != null && message.epoch < record.epoch) return drop('stale-epoch')
+      // a running job's report from a takeover we missed: as far above our epoch as takeovers go
+      if (record != null && message.epoch > record.epoch + MAX_EPOCH_STEP) return drop('epoch-jump')
       // a coordinator we hear renewing its lease ends the job itself: nobody may do it for it
       const holder = options.liveHolder?.(message.jobId) ?? null
       if (holder != null && holder !== from) return drop('not-coordinator')
-      return ACCEPT
+      return checkSigned(ACCEPT, message, options)
     }
   }
+}
+
+/**
+ * A report about to be taken must bear its coordinator's signature. Checked last, when
+ * everything else would accept it: a repeat or an otherwise dropped report costs no hash.
+ */
+function checkSigned (verdict: Verdict, message: MessageOf<'job.result'> | MessageOf<'job.report'>, options: AuthorizeOptions): Verdict {
+  if (verdict.type !== 'accept' || options.signed == null) return verdict
+  return options.signed(message) ? verdict : drop('bad-signature')
 }
 
 /**
@@ -166,6 +184,18 @@ function badReport (message: MessageOf<'job.result'> | MessageOf<'job.report'>):
   if (r.jobId !== message.jobId || r.epoch !== message.epoch || r.status === 'running' || r.endedAt == null) return drop('bad-schema')
   if (message.type === 'job.report' && message.submitted.jobId !== message.jobId) return drop('bad-schema')
   return null
+}
+
+/**
+ * A relayed submission must be the one the signed report names (its prompt, submitter and
+ * time; a report made without the submission names none, see report.ts), or a relayer
+ * could pair an honest report with a submission of its own making for a peer that lacks it.
+ */
+function submissionOfReport (message: MessageOf<'job.report'>): boolean {
+  const r = message.report
+  const s = message.submitted
+  if (r.submitter.peerId === '') return true
+  return r.submitter.peerId === s.submitter && r.submittedAt === s.submittedAt && r.prompt === s.prompt
 }
 
 /**

@@ -22,6 +22,7 @@ import { JobNotFoundError, JobRejectedError } from './errors.ts'
 import { buildReport } from './report.ts'
 import { applyMessage, newRecord, taskCounts, type JobRecord } from './state.ts'
 import type { JobStore } from './store.ts'
+import { reportSignatureValid, signReport, type ReportSigning } from './signature.ts'
 import { CatchUp } from './sync.ts'
 import { Worker } from './worker.ts'
 
@@ -33,6 +34,8 @@ export interface JobsComponents {
   jobBrain: JobBrain
   tools: ToolRunner
   selfName: string
+  /** signs the reports this peer coordinates and checks others' (its libp2p identity) */
+  signing: ReportSigning
   now?: () => number
   verify?: (findings: Finding[], toolCalls: ToolCallRecord[]) => VerifiedFinding[]
   onLoad?: (tasksRunning: number) => void
@@ -132,6 +135,8 @@ export class JobsService extends EventEmitter {
 
   /** Publishes a message and applies it locally (the bus does not echo our own). */
   async send (message: OutgoingMessage): Promise<void> {
+    // our own result: signed here, so everyone can check it came from us wherever it is relayed
+    if (message.type === 'job.result' && message.sig == null) message = { ...message, sig: signReport(this.c.signing, message.report) }
     const data = encodeMessage(message, this.now())
     this.counters.sent++
     this.handle(JSON.parse(new TextDecoder().decode(data)) as JobMessage, this.self)
@@ -164,7 +169,9 @@ export class JobsService extends EventEmitter {
     // a peer that joined mid-job learns the job from the coordinator's offers; the record
     // is kept only once a message of it is accepted, so dropped ones leave no trace
     const record = known ?? (message.type === 'task.offer' || message.type === 'job.plan' ? newRecord(message.jobId, this.now()) : undefined)
-    const verdict = authorize(record, message, from, { submitters: this.config.submitters, liveHolder: this.liveHolder, alive: this.aliveIds, inTurn: this.inTurn })
+    const verdict = authorize(record, message, from, {
+      submitters: this.config.submitters, liveHolder: this.liveHolder, alive: this.aliveIds, inTurn: this.inTurn, signed: from === this.self ? undefined : this.signed
+    })
     if (verdict.type === 'drop') { this.drop(verdict.reason, from, `${message.type} ${message.jobId}`); return }
     if (verdict.type === 'ignore') { this.counters.ignored++; return }
     const target = record ?? newRecord(message.jobId, this.now())
@@ -182,6 +189,7 @@ export class JobsService extends EventEmitter {
     this.sideEffects(record, message)
   }
 
+  private readonly signed = (m: { report: JobReport, sig?: string }): boolean => reportSignatureValid(this.c.signing, m.report, m.sig)
   private readonly aliveIds = (): string[] => this.live().map(m => m.peerId)
   private readonly liveHolder = (jobId: string): string | null => this.elections.liveHolder(jobId, this.aliveIds())
   private readonly inTurn = (jobId: string, claimant: string): boolean => this.elections.inTurn(jobId, claimant, this.aliveIds())

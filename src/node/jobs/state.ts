@@ -46,6 +46,8 @@ export interface JobRecord {
   plan: { brain: BrainInfo, loads: Array<{ peerId: string, name: string, load: number }>, by: string | null, epoch: number } | null
   tasks: Map<string, TaskRecord>
   report: JobReport | null
+  /** the coordinator's signature of `report` (signature.ts), relayed with it in catch-up */
+  reportSig?: string
   status: JobStatus
   /** local clock of the last change */
   updatedAt: number
@@ -149,6 +151,7 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
       record.submitted ??= submissionFromReport(message.report)
       raiseEpoch(record, message.epoch)
       record.report = message.report
+      record.reportSig = message.sig
       record.status = message.report.status
       record.coordinator ??= message.report.coordinator?.peerId ?? null
       record.coordinatorName ??= message.report.coordinator?.name

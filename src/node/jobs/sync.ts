@@ -168,8 +168,9 @@ export class CatchUp {
     const timer = setTimeout(() => {
       this.relayTimers.delete(jobId)
       const r = this.c.records.get(jobId)
-      if (this.stopped || r?.report == null || r.submitted == null) return
-      void this.c.send({ type: 'job.report', jobId, epoch: r.report.epoch, submitted: r.submitted, report: r.report }).catch(() => {})
+      // an unsigned report (kept from a previous version) would be dropped by everyone
+      if (this.stopped || r?.report == null || r.submitted == null || r.reportSig == null) return
+      void this.c.send({ type: 'job.report', jobId, epoch: r.report.epoch, submitted: r.submitted, report: r.report, sig: r.reportSig }).catch(() => {})
     }, Math.floor(Math.random() * RELAY_JITTER_MS))
     this.relayTimers.set(jobId, timer)
   }
