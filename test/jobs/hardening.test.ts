@@ -13,6 +13,7 @@ import type { JobReport } from '../../src/gossip/messages-report.ts'
 import { rankPeers, successorOf } from '../../src/election/rendezvous.ts'
 import { boundDeadlines, latestDeadline, MAX_CLOCK_AHEAD_MS } from '../../src/node/jobs/bound.ts'
 import { JobsService } from '../../src/node/jobs/service.ts'
+import { signReport } from '../../src/node/jobs/signature.ts'
 import { JobStore } from '../../src/node/jobs/store.ts'
 import { RELAY_BUDGET, RELAY_JITTER_MS, RELAY_WINDOW_MS, RelayBudget, REPEAT_MS } from '../../src/node/jobs/sync.ts'
 import { Cluster, fakeSigning, fastConfig, MemNet, noTools, runJob, scriptedJobBrain, scriptedTaskBrain, sent, World, type SimPeer } from './harness.ts'
@@ -246,6 +247,30 @@ describe('a job that has ended', () => {
     for (const p of honest) expect(p.service.report(jobId)).toEqual(report)
     expect(victim.runs).toEqual([`${victim.name}:investigate ${victim.name}`])
     expect(victim.service.stats().tasksRunning).toBe(0)
+  })
+})
+
+describe('a report that replaces an ended job\'s report', () => {
+  it('is taken from the successor of its coordinator even after the successor has left', async () => {
+    // the successor took over a job whose result it had not heard, ended it at epoch 2 and
+    // left; its signed report reaches the others later, relayed: they cannot judge a
+    // departed coordinator by who is alive now, and must not keep the older report for good
+    cluster = new Cluster()
+    const peers = [await cluster.add('a'), await cluster.add('b'), await cluster.add('c'), await cluster.add('d')]
+    const report = await runJob(peers[0], { prompt: 'audit' })
+    const jobId = report.jobId
+    await vi.waitFor(() => { for (const p of peers) expect(p.service.report(jobId)).toEqual(report) })
+    const successor = peers.find(p => p.id === successorOf(jobId, report.coordinator!.peerId, peers.map(q => q.id)))!
+    await cluster.kill(successor.name)
+    const rest = peers.filter(p => p !== successor)
+    const later: JobReport = { ...report, epoch: 2, summary: 'ended by the successor', coordinator: { name: successor.name, peerId: successor.id } }
+    const submitted = sent(cluster, 'job.submitted').find(m => m.jobId === jobId)!
+    const relayer = rest.find(p => p.id !== report.coordinator!.peerId)!
+    cluster.net.inject(relayer.id, JOBS_TOPIC, encodeMessage({ type: 'job.report', jobId, epoch: 2, submitted, report: later, sig: signReport(fakeSigning(successor.id), later) } as never))
+    // the relayer's own injected message does not come back to it
+    const hearers = rest.filter(p => p !== relayer)
+    await vi.waitFor(() => { for (const p of hearers) expect(p.service.report(jobId).summary, JSON.stringify(p.service.stats().drops)).toBe('ended by the successor') })
+    for (const p of hearers) expect(p.service.stats().drops['not-successor']).toBeUndefined()
   })
 })
 

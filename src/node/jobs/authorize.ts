@@ -19,6 +19,14 @@
  * relayer can no longer make up a job, or a higher-epoch ending, in another peer's name.
  * Still not closed: a member may publish a report of a job nobody heard of in its own
  * name (it signs it itself); such a report is attributable to it wherever it is relayed.
+ *
+ * Known limit of the successor rule: a member that is neither the holder nor its successor,
+ * cut off from everyone for longer than a lease, claims the job in its own partition. When
+ * the network heals the others, still hearing the holder, refuse its claim and its report
+ * (not-successor), and it ignores the holder's lower-epoch report: its history keeps its
+ * own report of that job while every other peer keeps the holder's (both account for every
+ * host). Before the rule the fleet converged on the higher epoch, i.e. on the cut-off
+ * peer's report with everyone else unreachable.
  */
 import { successorOf } from '../../election/rendezvous.ts'
 import type { DropReason } from '../../gossip/messages-codec.ts'
@@ -175,7 +183,11 @@ function mayReplace (record: JobRecord, coordinator: string, options: AuthorizeO
   if (coordinator === record.coordinator) return ACCEPT
   const previous = record.report?.coordinator?.peerId
   if (previous == null || options.alive == null) return ACCEPT
-  return successorOf(record.jobId, previous, options.alive()) === coordinator ? ACCEPT : drop('not-successor')
+  const alive = options.alive()
+  // a coordinator that has left since cannot be judged by who is alive now (its report,
+  // when relayed, carries its own signature, checked elsewhere)
+  if (!alive.includes(coordinator)) return ACCEPT
+  return successorOf(record.jobId, previous, alive) === coordinator ? ACCEPT : drop('not-successor')
 }
 
 /** A report must be final and of the message's job and epoch. */
