@@ -19,6 +19,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterEach } from 'vitest'
 
 /** One tool call the fake model makes. `arguments` as a string is sent verbatim (malformed JSON on purpose). */
 export interface FakeToolCall {
@@ -330,4 +331,17 @@ async function waitOrClose (res: ServerResponse, ms: number): Promise<boolean> {
     const onClose = () => { clearTimeout(timer); resolve(true) }
     res.once('close', onClose)
   })
+}
+
+/** For one test file: `fake(...)` starts a scripted server that is closed after the test that started it. */
+export function fakeOpenAIPerTest (): (options?: FakeOpenAIOptions) => Promise<FakeOpenAI> {
+  const servers: FakeOpenAI[] = []
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(async s => { await s.close() }))
+  })
+  return async (options) => {
+    const server = await startFakeOpenAI(options)
+    servers.push(server)
+    return server
+  }
 }

@@ -4,19 +4,11 @@
  * servers. Timings are short on purpose; assertions are on outcomes, wall time only
  * against generous bounds.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createInferencePool } from '../../src/think/pool.ts'
-import { startFakeOpenAI, turns, type FakeOpenAI } from '../helpers/fake-openai.ts'
+import { fakeOpenAIPerTest, turns } from '../helpers/fake-openai.ts'
 
-const servers: FakeOpenAI[] = []
-async function fake (...args: Parameters<typeof startFakeOpenAI>): Promise<FakeOpenAI> {
-  const s = await startFakeOpenAI(...args)
-  servers.push(s)
-  return s
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(async s => { await s.close() }))
-})
+const fake = fakeOpenAIPerTest()
 
 const ask = { messages: [{ role: 'user' as const, content: 'hello' }] }
 
