@@ -20,9 +20,20 @@ export interface CommandIO {
   env: NodeJS.ProcessEnv
 }
 
+/**
+ * Text from other machines (job prompts, peer names, a model's answer) reaches the
+ * operator's terminal: control characters other than newline and tab, C1 included, are
+ * written as visible \uXXXX escapes so none can move the cursor, clear the screen or
+ * retitle the terminal. In --json output such characters only occur inside strings
+ * (JSON.stringify escapes C0 itself), where \uXXXX is the same value: JSON stays exact.
+ */
+export function terminalSafe (text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 export const processIO: CommandIO = {
-  stdout: (text) => { process.stdout.write(text) },
-  stderr: (text) => { process.stderr.write(text) },
+  stdout: (text) => { process.stdout.write(terminalSafe(text)) },
+  stderr: (text) => { process.stderr.write(terminalSafe(text)) },
   env: process.env
 }
 

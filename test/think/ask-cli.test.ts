@@ -120,6 +120,21 @@ describe('swarm ask', () => {
     expect(other.requests).toHaveLength(0)
   })
 
+  it('writes control characters from the model as visible escapes, and keeps them exact in --json', async () => {
+    // a model (or a hostile prompt it echoes) answering with terminal escape sequences:
+    // clear screen, C1 CSI colour, carriage return, retitle the terminal
+    const hostile = 'all fine\u001b[2J\u009b31mREBOOT NOW\r\u001b]0;owned\u0007 done'
+    const llm = await startFakeOpenAI({ script: () => turns.text(hostile) })
+    servers.push(llm)
+    const human = await ask(['is', 'it', 'fine?'], { OPENAI_BASE_URL: llm.url, SWARM_MODEL: 'm' })
+    expect(human.exitCode, human.stderr).toBe(0)
+    expect(human.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
+    expect(human.stdout).toContain('all fine\\u001b[2J\\u009b31mREBOOT NOW\\u000d\\u001b]0;owned\\u0007 done')
+    const json = await ask(['--json', 'is', 'it', 'fine?'], { OPENAI_BASE_URL: llm.url, SWARM_MODEL: 'm' })
+    expect(json.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
+    expect(JSON.parse(json.stdout).answer).toBe(hostile)
+  })
+
   it('falls back to the playbook when the endpoint fails, and says so', async () => {
     const llm = await startFakeOpenAI({ script: () => turns.error(500) })
     servers.push(llm)
