@@ -61,8 +61,9 @@ export class JobElections {
     const fromCoordinator = message.type === 'job.plan' || message.type === 'task.offer' || message.type === 'task.grant' || message.type === 'task.state'
     if (message.type !== 'job.claim' && !(fromCoordinator && message.epoch > election.epoch)) return { type: 'pass' }
     const coordinator = message.type === 'job.claim' ? message.coordinator : from
-    // authorize passes a claim below our epoch only from the holder our own claim displaced,
-    // heard still renewing: the fleet never took our claim, so follow that holder again
+    // authorize passes a claim below our epoch only from the holder that the claim we follow
+    // (ours or a partition-mate's) displaced, heard still renewing: the fleet never took
+    // that claim, so follow the holder again
     if (message.type === 'job.claim' && message.epoch < election.epoch) {
       election.yieldTo(message.epoch, coordinator, this.now())
       return { type: 'changed', coordinator, epoch: message.epoch, steppedDown: true }
