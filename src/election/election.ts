@@ -84,6 +84,14 @@ export class JobElection {
   }
 
   /**
+   * Back below our own claim, to the holder it displaced and its epoch (the fleet kept
+   * following that holder: see JobElections.observe). Its renewal was just heard.
+   */
+  yieldTo (epoch: number, coordinator: string, now: number): void {
+    this.state = { type: 'held', epoch, coordinator, renewedAt: now }
+  }
+
+  /**
    * After a restart: the log says who held the job last. Treat it as a lease renewed now
    * (even if it was us: we must not lead again without a fresh, higher-epoch claim), plus
    * `graceMs` to hear first whether the job ended while we were away.

@@ -98,6 +98,11 @@ export class World {
     }
   }
 
+  /** `viewer` sees `peerId` come back (a partition healing): only it hears the join. */
+  rejoin (viewer: string, peerId: string): void {
+    for (const l of this.listeners.get(viewer)?.get('member:join') ?? []) l(this.member(peerId, viewer))
+  }
+
   view (self: string): MembershipView {
     const map = new Map<MembershipEvent, Set<(m: Member) => void>>()
     this.listeners.set(self, map)
@@ -191,6 +196,8 @@ export class Cluster {
   readonly peers = new Map<string, SimPeer>()
   private readonly dirs: string[] = []
   taskDelayMs = 100
+  /** a task's delay on one host, overriding taskDelayMs (undefined = taskDelayMs) */
+  taskDelayFor: ((name: string) => number | undefined) | undefined
   verbose = false
   /** 'ed25519': each peer gets a real identity (its peerId carries its public key) and signs reports with it */
   identities: 'fake' | 'ed25519' = 'fake'
@@ -208,7 +215,7 @@ export class Cluster {
       bus: this.net.bus(id),
       membership: this.world.view(id),
       store: new JobStore(dir, { fsync: false }),
-      taskBrain: scriptedTaskBrain(name, () => this.taskDelayMs, runs, () => this.verbose),
+      taskBrain: scriptedTaskBrain(name, () => this.taskDelayFor?.(name) ?? this.taskDelayMs, runs, () => this.verbose),
       jobBrain: scriptedJobBrain(this.extraTasks, this.perHost),
       tools: noTools,
       selfName: name,

@@ -20,13 +20,15 @@
  * Still not closed: a member may publish a report of a job nobody heard of in its own
  * name (it signs it itself); such a report is attributable to it wherever it is relayed.
  *
- * Known limit of the successor rule: a member that is neither the holder nor its successor,
- * cut off from everyone for longer than a lease, claims the job in its own partition. When
- * the network heals the others, still hearing the holder, refuse its claim and its report
- * (not-successor), and it ignores the holder's lower-epoch report: its history keeps its
- * own report of that job while every other peer keeps the holder's (both account for every
- * host). Before the rule the fleet converged on the higher epoch, i.e. on the cut-off
- * peer's report with everyone else unreachable.
+ * Healing a partition: a member that is neither the holder nor its successor, cut off from
+ * everyone for longer than a lease, claims the job in its own partition. When the network
+ * heals the others, still hearing the holder, refuse its claim and its report
+ * (not-successor). So that member, and any partition-mate that followed it, yields
+ * (yieldsTo): the log remembers whom the claim displaced (JobRecord.displaced), and that
+ * holder's renewal, result or relayed report at the old epoch is taken from it even though
+ * it is lower: it steps down, or replaces the report it holds. Never when the claim was
+ * the holder's successor's: its takeover is the one the fleet accepts, and its report must
+ * keep winning everywhere (mayReplace).
  */
 import { successorOf } from '../../election/rendezvous.ts'
 import type { DropReason } from '../../gossip/messages-codec.ts'
@@ -76,7 +78,7 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
     case 'job.claim':
       if (from !== message.coordinator) return drop('not-sender')
       if (record == null) return drop('unknown-job')
-      if (message.epoch < record.epoch) return drop('stale-epoch')
+      if (message.epoch < record.epoch) return record.report == null && yieldsTo(record, from, message.epoch, options) ? ACCEPT : drop('stale-epoch')
       if (record.report != null) return IGNORE
       return mayClaim(record, message.epoch, from, options) ?? ACCEPT
     case 'job.plan':
@@ -115,8 +117,9 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       const bad = badReport(message)
       if (bad != null) return bad
       // two reports of one job (a takeover raced a late result): the higher epoch wins everywhere
-      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, from, options) : IGNORE, message, options)
+      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, from, options) : lowerReport(record, from, message.epoch, options), message, options)
       if (record == null) return checkSigned(ACCEPT, message, options)
+      if (message.epoch < record.epoch && yieldsTo(record, from, message.epoch, options)) return checkSigned(ACCEPT, message, options)
       return checkSigned(fromCoordinator(record, message.epoch, from, options), message, options)
     }
     case 'job.report': {
@@ -126,8 +129,8 @@ export function authorize (record: JobRecord | undefined, message: JobMessage, f
       if (!submissionOfReport(message)) return drop('log-mismatch')
       if (record?.submitted != null && !sameSubmission(record.submitted, message.submitted)) return drop('log-mismatch')
       const coordinator = message.report.coordinator?.peerId ?? ''
-      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, coordinator, options) : IGNORE, message, options)
-      if (record != null && message.epoch < record.epoch) return drop('stale-epoch')
+      if (record?.report != null) return checkSigned(message.epoch > record.report.epoch ? mayReplace(record, coordinator, options) : lowerReport(record, coordinator, message.epoch, options), message, options)
+      if (record != null && message.epoch < record.epoch) return yieldsTo(record, coordinator, message.epoch, options) ? checkSigned(ACCEPT, message, options) : drop('stale-epoch')
       // a running job's report from a takeover we missed: as far above our epoch as takeovers go
       if (record != null && message.epoch > record.epoch + MAX_EPOCH_STEP) return drop('epoch-jump')
       // a coordinator we hear renewing its lease ends the job itself: nobody may do it for it
@@ -188,6 +191,29 @@ function mayReplace (record: JobRecord, coordinator: string, options: AuthorizeO
   // when relayed, carries its own signature, checked elsewhere)
   if (!alive.includes(coordinator)) return ACCEPT
   return successorOf(record.jobId, previous, alive) === coordinator ? ACCEPT : drop('not-successor')
+}
+
+/**
+ * Whether this peer yields back to `coordinator` at `epoch`: the holder whose lease the
+ * claim it follows (its own, or a partition-mate's) displaced, still heard from. It does
+ * when that claim's coordinator is not the holder's successor among the members it sees
+ * alive: the fleet, hearing the holder, refused that claim (see mayClaim), so the claim
+ * was made cut off. The successor's takeover is the fleet's and stands; a coordinator that
+ * has left since cannot be judged by who is alive now (as in mayReplace), so it stands too.
+ */
+function yieldsTo (record: JobRecord, coordinator: string, epoch: number, options: AuthorizeOptions): boolean {
+  const d = record.displaced
+  const current = record.coordinator
+  if (d == null || current == null || current === coordinator || options.alive == null) return false
+  if (d.coordinator !== coordinator || d.epoch !== epoch || epoch >= record.epoch) return false
+  if (record.report != null && record.report.coordinator?.peerId !== current) return false
+  const alive = options.alive()
+  return alive.includes(current) && successorOf(record.jobId, coordinator, alive) !== current
+}
+
+/** A report at or below the epoch of ours: a repeat, unless it is the holder we yield to. */
+function lowerReport (record: JobRecord, coordinator: string, epoch: number, options: AuthorizeOptions): Verdict {
+  return epoch < record.report!.epoch && yieldsTo(record, coordinator, epoch, options) ? ACCEPT : IGNORE
 }
 
 /** A report must be final and of the message's job and epoch. */

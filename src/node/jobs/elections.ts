@@ -6,7 +6,7 @@
  */
 import type { PerJobMessage } from '../../gossip/messages.ts'
 import { JobElection, type ElectionTiming } from '../../election/election.ts'
-import type { JobRecord } from './state.ts'
+import { takeOver, type JobRecord } from './state.ts'
 
 export type ElectionOutcome =
   /** not an election matter: apply the message */
@@ -61,12 +61,18 @@ export class JobElections {
     const fromCoordinator = message.type === 'job.plan' || message.type === 'task.offer' || message.type === 'task.grant' || message.type === 'task.state'
     if (message.type !== 'job.claim' && !(fromCoordinator && message.epoch > election.epoch)) return { type: 'pass' }
     const coordinator = message.type === 'job.claim' ? message.coordinator : from
+    // authorize passes a claim below our epoch only from the holder that the claim we follow
+    // (ours or a partition-mate's) displaced, heard still renewing: the fleet never took
+    // that claim, so follow the holder again
+    if (message.type === 'job.claim' && message.epoch < election.epoch) {
+      election.yieldTo(message.epoch, coordinator, this.now())
+      return { type: 'changed', coordinator, epoch: message.epoch, steppedDown: true }
+    }
     const verdict = election.observeClaim(message.epoch, coordinator, this.now())
     if (!verdict.accepted) return verdict.reason === 'stale-epoch' ? { type: 'stale' } : { type: 'ignore' }
     if (message.type !== 'job.claim') {
       // the implicit claim goes into the record the way a job.claim would
-      record.epoch = message.epoch
-      record.coordinator = from
+      takeOver(record, message.epoch, from, record.coordinator === from ? record.coordinatorName : undefined)
     }
     if (!verdict.changed) return message.type === 'job.claim' ? { type: 'ignore' } : { type: 'pass' }
     return { type: 'changed', coordinator, epoch: message.epoch, steppedDown: verdict.steppedDown }

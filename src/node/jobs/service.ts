@@ -163,8 +163,8 @@ export class JobsService extends EventEmitter {
   private handle (message: JobMessage, from: string): void {
     if (message.type === 'job.digest') { this.catchUp.onDigest(message, from); return }
     if (message.type === 'job.fetch') { this.catchUp.onFetch(message, from); return }
-    // any report for a job suppresses our own pending relay of it, accepted or not
-    if (message.type === 'job.report' || message.type === 'job.result') this.catchUp.seen(message.jobId)
+    // a report of a job at our report's epoch suppresses our own pending relay of it, accepted or not
+    if (message.type === 'job.report' || message.type === 'job.result') this.catchUp.seen(message.jobId, message.epoch)
     const known = this.records.get(message.jobId)
     // a peer that joined mid-job learns the job from the coordinator's offers; the record
     // is kept only once a message of it is accepted, so dropped ones leave no trace

@@ -42,6 +42,11 @@ export interface JobRecord {
   epoch: number
   coordinator: string | null
   coordinatorName?: string
+  /**
+   * The holder the current coordinator's claim displaced (its coordinator and epoch). A peer
+   * that claimed while cut off yields back to it (see authorize.ts, yieldsTo).
+   */
+  displaced?: { coordinator: string, epoch: number }
   /** `by`/`epoch`: the coordinator that made the plan, so a plan of a tie's loser can be dropped */
   plan: { brain: BrainInfo, loads: Array<{ peerId: string, name: string, load: number }>, by: string | null, epoch: number } | null
   tasks: Map<string, TaskRecord>
@@ -69,7 +74,8 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
       record.submitted = message
       return true
     case 'job.claim':
-      if (message.epoch < record.epoch) return false
+      // authorize lets a lower-epoch claim through only from the holder we displaced: we yield back to it
+      if (message.epoch < record.epoch) return yieldBack(record, message.epoch, message.coordinator, message.coordinatorName)
       // two peers claimed this epoch and the better-ranked won: the loser's plan is not the
       // job's (the winner never took it), so forget it; the winner's plan follows its claim
       if (message.epoch === record.epoch && record.coordinator != null && message.coordinator !== record.coordinator &&
@@ -77,9 +83,7 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
         record.plan = null
         record.tasks.clear()
       }
-      record.epoch = message.epoch
-      record.coordinator = message.coordinator
-      record.coordinatorName = message.coordinatorName
+      takeOver(record, message.epoch, message.coordinator, message.coordinatorName)
       return true
     case 'job.plan': {
       raiseEpoch(record, message.epoch)
@@ -149,6 +153,9 @@ export function applyMessage (record: JobRecord, message: PerJobMessage, now: nu
       if (message.type === 'job.report' && record.submitted == null) record.submitted = message.submitted
       // a peer that only ever saw the report still needs the submission to relay and list it
       record.submitted ??= submissionFromReport(message.report)
+      // a lower-epoch report got past authorize only as the displaced holder's: follow it
+      const coordinator = message.report.coordinator
+      if (message.epoch < record.epoch && coordinator != null) yieldBack(record, message.epoch, coordinator.peerId, coordinator.name)
       raiseEpoch(record, message.epoch)
       record.report = message.report
       record.reportSig = message.sig
@@ -167,6 +174,29 @@ function submissionFromReport (r: JobReport): JobSubmitted {
     v: 1, type: 'job.submitted', jobId: r.jobId, epoch: 0, ts: r.submittedAt, prompt: r.prompt || '(unknown)', targets: null,
     submitter: r.submitter.peerId || 'unknown', submitterName: r.submitter.name || 'unknown', submittedAt: r.submittedAt, deadline: r.deadline
   }
+}
+
+/** A claim at a higher epoch (or a tie's winner): remembers whom it displaced. */
+export function takeOver (record: JobRecord, epoch: number, coordinator: string, coordinatorName?: string): void {
+  if (epoch > record.epoch && record.coordinator != null && record.coordinator !== coordinator) {
+    record.displaced = { coordinator: record.coordinator, epoch: record.epoch }
+  } else if (epoch > record.epoch) {
+    record.displaced = undefined
+  }
+  record.epoch = epoch
+  record.coordinator = coordinator
+  record.coordinatorName = coordinatorName
+}
+
+/** Back to the holder our claim displaced, at its epoch; false when it is not that holder. */
+function yieldBack (record: JobRecord, epoch: number, coordinator: string, coordinatorName?: string): boolean {
+  const d = record.displaced
+  if (d == null || d.coordinator !== coordinator || d.epoch !== epoch) return false
+  record.epoch = epoch
+  record.coordinator = coordinator
+  record.coordinatorName = coordinatorName
+  record.displaced = undefined
+  return true
 }
 
 function raiseEpoch (record: JobRecord, epoch: number): void {

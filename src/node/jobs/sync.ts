@@ -138,10 +138,15 @@ export class CatchUp {
     const ours = (jobId: string) => this.c.records.get(jobId)?.report
     const missing = digest.jobs.filter(j => ours(j.jobId) == null || ours(j.jobId)!.epoch < j.epoch).map(j => j.jobId)
     void this.fetch(missing)
+    // a report of theirs at another epoch than ours: offer ours too. Lower: the takeover they
+    // missed (our ask may be refused as a repeat). Higher: most likely a takeover we missed
+    // (we take it when fetched), but it may be a claim made cut off that the fleet refused,
+    // and then ours is the one its sender lacks (it yields to it, see authorize.ts)
+    const differ = digest.jobs.filter(j => ours(j.jobId) != null && ours(j.jobId)!.epoch !== j.epoch).map(j => j.jobId)
     // a full digest may omit older jobs the sender does have: only offer newer ones
     const oldest = digest.jobs.length >= DIGEST_SIZE ? Math.min(...digest.jobs.map(j => this.c.records.get(j.jobId)?.report?.endedAt ?? Infinity)) : -Infinity
     const offer = this.finished().filter(r => !theirs.has(r.jobId) && (r.report!.endedAt ?? 0) > oldest).map(r => r.jobId)
-    this.answer(offer, from, 'job.digest')
+    this.answer([...offer, ...differ], from, 'job.digest')
   }
 
   onFetch (fetch: MessageOf<'job.fetch'>, from: string): void {
@@ -157,8 +162,14 @@ export class CatchUp {
     if (refused > 0) this.c.refused?.(from, `${type}: ${refused} of ${jobIds.length} reports not relayed`)
   }
 
-  /** Someone relayed (or the coordinator published) this job's report: ours is not needed. */
-  seen (jobId: string): void {
+  /**
+   * Someone relayed (or the coordinator published) this job's report: ours is not needed.
+   * With `epoch`: only if ours is that report (a report at another epoch does not stand in
+   * for ours, e.g. the refused higher one whose sender lacks ours).
+   */
+  seen (jobId: string, epoch?: number): void {
+    const ours = this.c.records.get(jobId)?.report
+    if (epoch != null && ours != null && ours.epoch !== epoch) return
     clearTimeout(this.relayTimers.get(jobId))
     this.relayTimers.delete(jobId)
   }
