@@ -11,7 +11,7 @@ import type { BenchArgs } from './lib/args.ts'
 import { fieldRun, type FieldRun, type FieldRunOptions } from './lib/field-run.ts'
 import { headline, runRecord } from './lib/field-report.ts'
 import type { BrainSpec } from './lib/fleet.ts'
-import { gitCommit, machine, mdTable, writeResult } from './lib/results.ts'
+import { mdTable, writeResult } from './lib/results.ts'
 import { FIELD_TOOL_CALLS } from './lib/script.ts'
 import { isMain, main, note, type ScenarioOutput } from './lib/scenario.ts'
 import { formatSpread, spread } from './lib/stats.ts'
@@ -89,8 +89,6 @@ export async function runBrains (args: BenchArgs): Promise<ScenarioOutput> {
   const paths = writeResult(args.out, {
     scenario: args.smoke ? 'brains-smoke' : 'brains',
     startedAt,
-    machine: machine(),
-    git: gitCommit(),
     settings: { ...s, runs: args.runs },
     summary: {
       turnsByBrain: Object.fromEntries(s.brains.map(b => [b.label, spread(three.map(r => r.turnsByBrain[b.label] ?? 0))])),

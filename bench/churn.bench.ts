@@ -10,7 +10,7 @@
 import type { BenchArgs } from './lib/args.ts'
 import { fieldRun, type FieldRun, type FieldRunOptions } from './lib/field-run.ts'
 import { headline, runRecord } from './lib/field-report.ts'
-import { gitCommit, machine, mdTable, writeResult } from './lib/results.ts'
+import { mdTable, writeResult } from './lib/results.ts'
 import { FIELD_TOOL_CALLS } from './lib/script.ts'
 import { isMain, main, note, type ScenarioOutput } from './lib/scenario.ts'
 import { formatSpread, spread } from './lib/stats.ts'
@@ -72,8 +72,6 @@ export async function runChurn (args: BenchArgs): Promise<ScenarioOutput> {
   const paths = writeResult(args.out, {
     scenario: args.smoke ? 'churn-smoke' : 'churn',
     startedAt,
-    machine: machine(),
-    git: gitCommit(),
     settings: { ...s, runs: args.runs },
     summary: {
       lost: spread(churned.map(c => c.lost)),

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { BenchArgs } from './lib/args.ts'
 import { fieldRun, type FieldRun } from './lib/field-run.ts'
 import { fieldTables, headline, runRecord } from './lib/field-report.ts'
-import { gitCommit, machine, writeResult } from './lib/results.ts'
+import { writeResult } from './lib/results.ts'
 import { FIELD_TOOL_CALLS } from './lib/script.ts'
 import { isMain, main, note, type ScenarioOutput } from './lib/scenario.ts'
 import { spread } from './lib/stats.ts'
@@ -55,7 +55,7 @@ export async function runField (args: BenchArgs): Promise<ScenarioOutput> {
     lost: spread(runs.map(r => r.lost))
   }
   const paths = writeResult(args.out, {
-    scenario: args.smoke ? 'field-smoke' : 'field', startedAt, machine: machine(), git: gitCommit(), settings: { ...settings, runs: args.runs, profile: args.profile }, summary, runs: runs.map(runRecord)
+    scenario: args.smoke ? 'field-smoke' : 'field', startedAt, settings: { ...settings, runs: args.runs, profile: args.profile }, summary, runs: runs.map(runRecord)
   }, markdown)
   return { ...paths, markdown }
 }

@@ -15,7 +15,7 @@ import type { BenchArgs } from './lib/args.ts'
 import { startFleet } from './lib/fleet.ts'
 import { computeOverhead } from './lib/overhead.ts'
 import { sampleIdle } from './lib/proc.ts'
-import { gitCommit, machine, mdTable, round, writeResult } from './lib/results.ts'
+import { machine, mdTable, round, writeResult } from './lib/results.ts'
 import { isMain, main, note, type ScenarioOutput } from './lib/scenario.ts'
 import { distribution, formatSpread, median, spread } from './lib/stats.ts'
 
@@ -155,8 +155,6 @@ export async function runScale (args: BenchArgs): Promise<ScenarioOutput> {
   const paths = writeResult(args.out, {
     scenario: (args.smoke ? 'scale-smoke' : 'scale') + (s.relaxed ? '-relaxed' : ''),
     startedAt,
-    machine: machine(),
-    git: gitCommit(),
     settings: { ...s, runs: args.runs, profile: args.profile },
     summary: results.map(r => ({
       peers: r.peers,

@@ -61,8 +61,11 @@ export function round (x: number, digits = 0): number {
   return Math.round(x * f) / f
 }
 
-/** Writes the JSON and the Markdown; returns their paths. */
-export function writeResult<T> (dir: string, result: ResultFile<T>, markdown: string): { json: string, md: string } {
+/** Stamps the machine and the commit, writes the JSON and the Markdown; returns their paths. */
+export function writeResult<T> (dir: string, figures: Omit<ResultFile<T>, 'machine' | 'git'>, markdown: string): { json: string, md: string } {
+  const { scenario, startedAt, ...rest } = figures
+  // the same key order as before: who and where first, then the figures
+  const result: ResultFile<T> = { scenario, startedAt, machine: machine(), git: gitCommit(), ...rest }
   mkdirSync(dir, { recursive: true })
   const stamp = result.startedAt.replace(/[:.]/g, '-')
   const base = join(dir, `${result.scenario}-${stamp}`)
