@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createTaskBrain } from '../../src/think/agent.ts'
 import { createInferencePool } from '../../src/think/pool.ts'
 import { defaultThinkConfig, type ThinkConfig } from '../../src/think/config.ts'
 import type { AgentEvent } from '../../src/think/types.ts'
-import { startFakeOpenAI, turns, type FakeOpenAI, type Script } from '../helpers/fake-openai.ts'
+import { fakeOpenAIPerTest, turns, type Script } from '../helpers/fake-openai.ts'
 import { fixtureTools } from './fixture-tools.ts'
 
-const servers: FakeOpenAI[] = []
-afterEach(async () => { await Promise.all(servers.splice(0).map(async s => { await s.close() })) })
+const fake = fakeOpenAIPerTest()
 
 async function setup (script: Script, opts: { config?: Partial<ThinkConfig>, stream?: boolean } = {}) {
-  const llm = await startFakeOpenAI({ script })
-  servers.push(llm)
+  const llm = await fake({ script })
   const config = { ...defaultThinkConfig(), ...opts.config }
   const pool = createInferencePool({ endpoints: [{ url: llm.url, source: 'config' }], model: 'm', stream: opts.stream ?? false, requestTimeoutMs: 2000, maxAttempts: 2 })
   const brain = createTaskBrain({ pool, config })

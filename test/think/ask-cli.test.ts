@@ -2,21 +2,20 @@
  * `swarm ask` end to end: the real CLI process, the real tool catalog on this machine, the
  * real openai client talking to the scripted server over loopback.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execa } from 'execa'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startFakeOpenAI, turns, type FakeOpenAI, type ScriptContext } from '../helpers/fake-openai.ts'
+import { fakeOpenAIPerTest, turns, type ScriptContext } from '../helpers/fake-openai.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const NODE = join(ROOT, 'node_modules/.bin/node')
 let home: string
-const servers: FakeOpenAI[] = []
+const fake = fakeOpenAIPerTest()
 
 beforeAll(() => { home = mkdtempSync(join(tmpdir(), 'swarm-ask-')) })
 afterAll(() => { rmSync(home, { recursive: true, force: true }) })
-afterEach(async () => { await Promise.all(servers.splice(0).map(async s => { await s.close() })) })
 
 function cleanEnv (extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
@@ -47,8 +46,7 @@ function lyingModel (ctx: ScriptContext) {
 
 describe('swarm ask', () => {
   it('runs the model with the real tools and marks a false claim unverified (--json)', async () => {
-    const llm = await startFakeOpenAI({ script: lyingModel })
-    servers.push(llm)
+    const llm = await fake({ script: lyingModel })
     const r = await ask(['--json', 'is the root disk full?'], { OPENAI_BASE_URL: llm.url, SWARM_MODEL: 'tiny-model' })
     expect(r.exitCode, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -70,8 +68,7 @@ describe('swarm ask', () => {
   })
 
   it('prints answer and findings with verification marks for people, streaming tool calls first', async () => {
-    const llm = await startFakeOpenAI({ script: lyingModel })
-    servers.push(llm)
+    const llm = await fake({ script: lyingModel })
     const child = ask(['is', 'the', 'root', 'disk', 'full?'], { OPENAI_BASE_URL: llm.url })
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
@@ -87,8 +84,7 @@ describe('swarm ask', () => {
   })
 
   it('streams over SSE when configured', async () => {
-    const llm = await startFakeOpenAI({ script: lyingModel })
-    servers.push(llm)
+    const llm = await fake({ script: lyingModel })
     const r = await ask(['--json', 'disk?'], { OPENAI_BASE_URL: llm.url, SWARM_CONFIG__THINK__STREAM: 'true' })
     expect(r.exitCode, r.stderr).toBe(0)
     expect(llm.requests.every(q => q.stream)).toBe(true)
@@ -107,9 +103,8 @@ describe('swarm ask', () => {
   })
 
   it('takes --brain URL and --model over the environment', async () => {
-    const llm = await startFakeOpenAI({ script: [turns.text('nothing to report')] })
-    const other = await startFakeOpenAI({ script: [] })
-    servers.push(llm, other)
+    const llm = await fake({ script: [turns.text('nothing to report')] })
+    const other = await fake({ script: [] })
     const r = await ask(['--json', '--brain', llm.url, '--model', 'flag-model', 'hello'], { OPENAI_BASE_URL: other.url, SWARM_MODEL: 'env-model' })
     expect(r.exitCode, r.stderr).toBe(0)
     expect(llm.requests[0].body.model).toBe('flag-model')
@@ -124,8 +119,7 @@ describe('swarm ask', () => {
     // a model (or a hostile prompt it echoes) answering with terminal escape sequences:
     // clear screen, C1 CSI colour, carriage return, retitle the terminal
     const hostile = 'all fine\u001b[2J\u009b31mREBOOT NOW\r\u001b]0;owned\u0007 done'
-    const llm = await startFakeOpenAI({ script: () => turns.text(hostile) })
-    servers.push(llm)
+    const llm = await fake({ script: () => turns.text(hostile) })
     const human = await ask(['is', 'it', 'fine?'], { OPENAI_BASE_URL: llm.url, SWARM_MODEL: 'm' })
     expect(human.exitCode, human.stderr).toBe(0)
     expect(human.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
@@ -136,8 +130,7 @@ describe('swarm ask', () => {
   })
 
   it('falls back to the playbook when the endpoint fails, and says so', async () => {
-    const llm = await startFakeOpenAI({ script: () => turns.error(500) })
-    servers.push(llm)
+    const llm = await fake({ script: () => turns.error(500) })
     const r = await ask(['--json', 'check'], { OPENAI_BASE_URL: llm.url })
     expect(r.exitCode, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).brain).toEqual({ kind: 'playbook', reason: 'fallback' })

@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import OpenAI, { APIConnectionTimeoutError } from 'openai'
-import { startFakeOpenAI, turns, type FakeOpenAI } from '../helpers/fake-openai.ts'
+import { fakeOpenAIPerTest, turns } from '../helpers/fake-openai.ts'
 
-const servers: FakeOpenAI[] = []
-afterEach(async () => { await Promise.all(servers.splice(0).map(async s => { await s.close() })) })
+const fake = fakeOpenAIPerTest()
 
 describe('scripted OpenAI-compatible server', () => {
   it('serves the real openai client, records requests, and accounts for its script', async () => {
-    const llm = await startFakeOpenAI({ model: 'x-model', script: [turns.text('one'), turns.toolCalls({ name: 'memory', arguments: '{"bad":' })] })
-    servers.push(llm)
+    const llm = await fake({ model: 'x-model', script: [turns.text('one'), turns.toolCalls({ name: 'memory', arguments: '{"bad":' })] })
     const client = new OpenAI({ baseURL: llm.url, apiKey: 'sk-test', maxRetries: 0 })
     expect((await client.models.list()).data.map(m => m.id)).toEqual(['x-model'])
     const a = await client.chat.completions.create({ model: 'x-model', messages: [{ role: 'user', content: 'hi' }] })
@@ -24,8 +22,7 @@ describe('scripted OpenAI-compatible server', () => {
   })
 
   it('injects faults: status codes with Retry-After, garbage, and hangs that end on close', async () => {
-    const llm = await startFakeOpenAI({ script: [turns.error(429, { retryAfterSeconds: 3 }), turns.garbage(), turns.hang()] })
-    servers.push(llm)
+    const llm = await fake({ script: [turns.error(429, { retryAfterSeconds: 3 }), turns.garbage(), turns.hang()] })
     const client = new OpenAI({ baseURL: llm.url, apiKey: 'k', maxRetries: 0, timeout: 200 })
     const req = { model: 'm', messages: [{ role: 'user' as const, content: 'x' }] }
     const e429 = await client.chat.completions.create(req).catch(e => e)

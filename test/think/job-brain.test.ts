@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createJobBrain, parsePlan } from '../../src/think/job-brain.ts'
 import { createInferencePool } from '../../src/think/pool.ts'
 import { thinkConfigSchema } from '../../src/think/config.ts'
 import type { TaskReportInput, VerifiedFinding } from '../../src/think/types.ts'
-import { startFakeOpenAI, turns, type FakeOpenAI, type Script } from '../helpers/fake-openai.ts'
+import { fakeOpenAIPerTest, turns, type Script } from '../helpers/fake-openai.ts'
 
-const servers: FakeOpenAI[] = []
-afterEach(async () => { await Promise.all(servers.splice(0).map(async s => { await s.close() })) })
+const fake = fakeOpenAIPerTest()
 
 const job = { jobId: 'j1', prompt: 'audit disk and DNS' }
 const members = [{ peerId: 'P1', name: 'web1' }, { peerId: 'P2', name: 'db1', tags: ['db'] }]
@@ -21,8 +20,7 @@ const results: TaskReportInput[] = [
 ]
 
 async function modelBrain (script: Script) {
-  const llm = await startFakeOpenAI({ script })
-  servers.push(llm)
+  const llm = await fake({ script })
   const pool = createInferencePool({ endpoints: [{ url: llm.url, source: 'config' }], model: 'm', maxAttempts: 1 })
   return { llm, brain: createJobBrain({ pool }) }
 }
