@@ -8,7 +8,7 @@ import type { JobReport } from '../../gossip/messages-report.ts'
 import type { MembershipView } from '../../gossip/types.ts'
 import type { EndpointStats } from '../../think/pool.ts'
 import type { ControlServer } from '../control-server.ts'
-import { JobAmbiguousError, JobNotFoundError, JobRejectedError } from './errors.ts'
+import { JobRejectedError } from './errors.ts'
 import type { JobsService, JobSummary } from './service.ts'
 
 /** Events job.run streams before its result (see docs/report.md). */
@@ -35,15 +35,6 @@ export interface JobMethodsOptions {
   graceMs: number
   pool?: { stats: () => EndpointStats[] }
   describeBrain?: () => string
-}
-
-/** Resolves a job id, or a prefix naming exactly one job (an exact id wins over longer ones). */
-export function resolveJobId (jobs: JobSummary[], idOrPrefix: string): string {
-  if (jobs.some(j => j.jobId === idOrPrefix)) return idOrPrefix
-  const matches = jobs.filter(j => j.jobId.startsWith(idOrPrefix))
-  if (matches.length === 0) throw new JobNotFoundError(idOrPrefix)
-  if (matches.length > 1) throw new JobAmbiguousError(idOrPrefix, matches)
-  return matches[0].jobId
 }
 
 /**
@@ -141,7 +132,8 @@ export function registerJobMethods (control: ControlServer, service: JobsService
 
   control.handle('job.show', async (params: { jobId?: unknown }) => {
     if (typeof params.jobId !== 'string' || params.jobId === '') throw new JobRejectedError('jobId must be a string', 'ERR_BAD_PARAMS')
-    return service.report(resolveJobId(service.list(), params.jobId))
+    // an exact id, or a prefix naming exactly one job (several: ERR_JOB_AMBIGUOUS, listing them)
+    return service.report(params.jobId)
   })
 
   control.handle('jobs.stats', async () => service.stats())

@@ -18,7 +18,7 @@ import type { JobsConfig } from './config.ts'
 import { Coordinator } from './coordinator.ts'
 import { JobElections } from './elections.ts'
 import { SenderRateLimit } from './rate.ts'
-import { JobNotFoundError, JobRejectedError } from './errors.ts'
+import { JobAmbiguousError, JobNotFoundError, JobRejectedError } from './errors.ts'
 import { buildReport } from './report.ts'
 import { applyMessage, newRecord, taskCounts, type JobRecord } from './state.ts'
 import type { JobStore } from './store.ts'
@@ -363,7 +363,12 @@ export class JobsService extends EventEmitter {
     const exact = this.records.get(idOrPrefix)
     if (exact?.submitted != null) return exact
     const matches = [...this.records.values()].filter(r => r.submitted != null && r.jobId.startsWith(idOrPrefix))
-    if (matches.length !== 1) throw new JobNotFoundError(idOrPrefix)
+    if (matches.length === 0) throw new JobNotFoundError(idOrPrefix)
+    if (matches.length > 1) {
+      // newest first, as `swarm jobs` lists them
+      const candidates = matches.sort((a, b) => b.submitted!.submittedAt - a.submitted!.submittedAt).map(r => ({ jobId: r.jobId, status: r.status, prompt: r.submitted!.prompt }))
+      throw new JobAmbiguousError(idOrPrefix, candidates)
+    }
     return matches[0]
   }
 
