@@ -11,6 +11,7 @@ import type { JobBrain, PlannedTask, Synthesis, TaskReportInput, ToolCallRecord,
 import { rankPeers } from '../../election/rendezvous.ts'
 import { boundReport } from './bound.ts'
 import { buildReport } from './report.ts'
+import { coalescedSoon } from './soon.ts'
 import { isTerminal, type JobRecord, type TaskRecord } from './state.ts'
 
 export interface CoordinatorComponents {
@@ -51,7 +52,6 @@ export class Coordinator {
   /** unreachable host-bound tasks whose host we saw dark: offered again when it returns */
   private readonly darkSeen = new Set<string>()
   private readonly claims = new Map<string, { attempt: number, claims: Array<{ worker: string, load: number }>, timer: NodeJS.Timeout }>()
-  private poked = false
 
   constructor (
     private readonly c: CoordinatorComponents,
@@ -155,11 +155,7 @@ export class Coordinator {
    * A tick as soon as the current event is handled, coalesced: the last result (or a task
    * given up) ends the job now rather than on the next timer tick, up to tickMs later.
    */
-  poke (): void {
-    if (this.poked || this.phase.type !== 'fanning-out') return
-    this.poked = true
-    setImmediate(() => { this.poked = false; this.tick() })
-  }
+  readonly poke = coalescedSoon(() => { this.tick() })
 
   tick (): void {
     const phase = this.phase

@@ -23,6 +23,7 @@ import { buildReport } from './report.ts'
 import { applyMessage, newRecord, taskCounts, type JobRecord } from './state.ts'
 import type { JobStore } from './store.ts'
 import { reportSignatureValid, signReport, type ReportSigning } from './signature.ts'
+import { coalescedSoon } from './soon.ts'
 import { CatchUp } from './sync.ts'
 import { Worker } from './worker.ts'
 
@@ -311,17 +312,8 @@ export class JobsService extends EventEmitter {
     return this.c.membership.list().filter(m => m.state !== 'dead')
   }
 
-  private tickPending = false
-
   /** One tick as soon as the current event is handled (coalesced). */
-  private tickSoon (): void {
-    if (this.tickPending) return
-    this.tickPending = true
-    setImmediate(() => {
-      this.tickPending = false
-      if (this.state.type === 'running') this.tick()
-    })
-  }
+  private readonly tickSoon = coalescedSoon(() => { if (this.state.type === 'running') this.tick() })
 
   private tick (): void {
     this.forgetOrphans()
