@@ -120,7 +120,7 @@ export class JobsService extends EventEmitter {
   /** Replays the store so history, and a takeover, survive restarts. */
   private async load (): Promise<void> {
     const now = this.now()
-    await this.c.store.prune({ maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }, new Set(), now)
+    await this.c.store.prune(this.retention, new Set(), now)
     for (const { jobId } of await this.c.store.list()) {
       const stored = await this.c.store.read(jobId)
       if (stored == null || stored.entries.length === 0) continue
@@ -297,9 +297,14 @@ export class JobsService extends EventEmitter {
     }
   }
 
+  /** How much history the store keeps ([jobs] retention*). */
+  private get retention (): { maxJobs: number, maxAgeMs: number } {
+    return { maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }
+  }
+
   private async prune (): Promise<void> {
     const keep = new Set([...this.records.values()].filter(r => r.report == null).map(r => r.jobId))
-    const removed = await this.c.store.prune({ maxJobs: this.config.retentionMaxJobs, maxAgeMs: this.config.retentionMaxAgeDays * 86_400_000 }, keep, this.now()).catch(() => [])
+    const removed = await this.c.store.prune(this.retention, keep, this.now()).catch(() => [])
     for (const id of removed) this.records.delete(id)
   }
 
